@@ -1,0 +1,276 @@
+/* Verbs on an existing container: start, state, kill, delete, pause,
+ * resume, ps, events.  They check their arguments, then look the
+ * container up in --root. */
+#include <stdlib.h>
+
+#include "common/util.h"
+#include "runtime/cli/cli.h"
+#include "runtime/container.h"
+#include "runtime/log.h"
+#include "runtime/signals.h"
+
+enum
+{
+  OPT_STATS = 256,
+  OPT_INTERVAL,
+};
+
+static const struct option no_options[] = {
+  CLI_OPTION_HELP,
+  CLI_OPTION_END,
+};
+
+/* Parse the options of a verb that has none, then take <container-id>. */
+static int
+simple_verb (struct hy_cli *cli, const struct hy_command *cmd, int argc,
+             char **argv, bool cgroups, hy_error_t *err)
+{
+  struct cli_parser p
+      = { .cmd = cmd, .argc = argc, .argv = argv, .longopts = no_options };
+  int opt, r;
+  while ((r = cli_next_option (&p, &opt, err)) > 0)
+    ;
+  cli_parser_done (&p);
+  if (r < 0 || p.help)
+    return r;
+  if (cli_check_args (cmd, argc - optind, 1, 1, err) < 0
+      || hy_container_id_validate (argv[optind], err) < 0
+      || (cgroups && cli_need_cgroups (cli, err) < 0))
+    return -1;
+  return cli_with_container (cli, cmd, argv[optind], err);
+}
+
+static int
+start_state_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
+                 char **argv, hy_error_t *err)
+{
+  return simple_verb (cli, cmd, argc, argv, false, err);
+}
+
+static int
+pause_resume_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
+                  char **argv, hy_error_t *err)
+{
+  return simple_verb (cli, cmd, argc, argv, true, err);
+}
+
+/* ---- kill ---- */
+
+static const struct option kill_options[] = {
+  { "all", no_argument, NULL, 'a' },
+  CLI_OPTION_HELP,
+  CLI_OPTION_END,
+};
+
+static int
+kill_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
+          char **argv, hy_error_t *err)
+{
+  struct cli_parser p = { .cmd = cmd,
+                          .argc = argc,
+                          .argv = argv,
+                          .shortopts = "a",
+                          .longopts = kill_options };
+  bool all = false;
+  int opt, r;
+  while ((r = cli_next_option (&p, &opt, err)) > 0)
+    all = true;
+  cli_parser_done (&p);
+  if (r < 0 || p.help)
+    return r;
+  if (cli_check_args (cmd, argc - optind, 1, 2, err) < 0)
+    return -1;
+  const char *id = argv[optind];
+  const char *name = argc - optind == 2 ? argv[optind + 1] : "SIGTERM";
+  int signo;
+  if (hy_signal_parse (name, &signo, err) < 0)
+    return -1;
+  if (hy_container_id_validate (id, err) < 0)
+    return -1;
+  hy_log_debug ("kill: signal %d to %s", signo,
+                all ? "all processes" : "init");
+  return cli_with_container (cli, cmd, id, err);
+}
+
+/* ---- delete ---- */
+
+static const struct option delete_options[] = {
+  { "force", no_argument, NULL, 'f' },
+  CLI_OPTION_HELP,
+  CLI_OPTION_END,
+};
+
+static int
+delete_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
+            char **argv, hy_error_t *err)
+{
+  struct cli_parser p = { .cmd = cmd,
+                          .argc = argc,
+                          .argv = argv,
+                          .shortopts = "f",
+                          .longopts = delete_options };
+  bool force = false;
+  int opt, r;
+  while ((r = cli_next_option (&p, &opt, err)) > 0)
+    force = true;
+  cli_parser_done (&p);
+  if (r < 0 || p.help)
+    return r;
+  if (cli_check_args (cmd, argc - optind, 1, 1, err) < 0)
+    return -1;
+  const char *id = argv[optind];
+  bool exists;
+  if (hy_container_exists (cli->root, id, &exists, err) < 0)
+    return -1;
+  /* As runc: deleting a container that is already gone is not an error
+   * when forced, so that cleanup paths stay idempotent. */
+  if (!exists && force)
+    {
+      hy_log_debug ("delete: container \"%s\" does not exist", id);
+      return 0;
+    }
+  return cli_with_container (cli, cmd, id, err);
+}
+
+/* ---- ps ---- */
+
+static const struct option ps_options[] = {
+  { "format", required_argument, NULL, 'f' },
+  CLI_OPTION_HELP,
+  CLI_OPTION_END,
+};
+
+static int
+ps_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
+        char **argv, hy_error_t *err)
+{
+  struct cli_parser p = { .cmd = cmd,
+                          .argc = argc,
+                          .argv = argv,
+                          .shortopts = "f:",
+                          .longopts = ps_options,
+                          .in_order = true };
+  bool json = false;
+  int opt, r;
+  while ((r = cli_next_option (&p, &opt, err)) > 0)
+    if (cli_parse_format ("--format", optarg, &json, err) < 0)
+      {
+        r = -1;
+        break;
+      }
+  cli_parser_done (&p);
+  if (r < 0 || p.help)
+    return r;
+  if (cli_check_args (cmd, argc - optind, 1, -1, err) < 0
+      || hy_container_id_validate (argv[optind], err) < 0
+      || cli_need_cgroups (cli, err) < 0)
+    return -1;
+  hy_log_debug ("ps: %s output", json ? "json" : "table");
+  return cli_with_container (cli, cmd, argv[optind], err);
+}
+
+/* ---- events ---- */
+
+static const struct option events_options[] = {
+  { "stats", no_argument, NULL, OPT_STATS },
+  { "interval", required_argument, NULL, OPT_INTERVAL },
+  CLI_OPTION_HELP,
+  CLI_OPTION_END,
+};
+
+static int
+events_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
+            char **argv, hy_error_t *err)
+{
+  struct cli_parser p
+      = { .cmd = cmd, .argc = argc, .argv = argv, .longopts = events_options };
+  bool stats = false;
+  uint64_t interval_ns = 5000000000ULL;
+  int opt, r;
+  while ((r = cli_next_option (&p, &opt, err)) > 0)
+    if (opt == OPT_STATS)
+      stats = true;
+    else if (cli_parse_duration ("--interval", optarg, &interval_ns, err) < 0)
+      {
+        r = -1;
+        break;
+      }
+  cli_parser_done (&p);
+  if (r < 0 || p.help)
+    return r;
+  if (cli_check_args (cmd, argc - optind, 1, 1, err) < 0
+      || hy_container_id_validate (argv[optind], err) < 0
+      || cli_need_cgroups (cli, err) < 0)
+    return -1;
+  hy_log_debug ("events: %s every %llu ns", stats ? "stats once" : "stream",
+                (unsigned long long) interval_ns);
+  return cli_with_container (cli, cmd, argv[optind], err);
+}
+
+/* ---- the table entries ---- */
+
+const struct hy_command hy_cmd_start = {
+  .name = "start",
+  .summary = "start the user process of a created container",
+  .args = "<container-id>",
+  .run = start_state_run,
+};
+
+const struct hy_command hy_cmd_state = {
+  .name = "state",
+  .summary = "output the state of a container",
+  .args = "<container-id>",
+  .run = start_state_run,
+};
+
+const struct hy_command hy_cmd_pause = {
+  .name = "pause",
+  .summary = "suspend all processes of a container",
+  .args = "<container-id>",
+  .run = pause_resume_run,
+};
+
+const struct hy_command hy_cmd_resume = {
+  .name = "resume",
+  .summary = "resume the processes of a paused container",
+  .args = "<container-id>",
+  .run = pause_resume_run,
+};
+
+const struct hy_command hy_cmd_kill = {
+  .name = "kill",
+  .summary = "send a signal (default: SIGTERM) to the container's init "
+             "process",
+  .args = "<container-id> [signal]",
+  .options = "   --all, -a  send the signal to all processes of the "
+             "container\n",
+  .run = kill_run,
+};
+
+const struct hy_command hy_cmd_delete = {
+  .name = "delete",
+  .summary = "delete the resources held by a container",
+  .args = "<container-id>",
+  .options = "   --force, -f  kill the container first if it still runs; "
+             "succeed if it is gone\n",
+  .run = delete_run,
+};
+
+const struct hy_command hy_cmd_ps = {
+  .name = "ps",
+  .summary = "list the processes running inside a container",
+  .args = "<container-id> [ps options]",
+  .options = "   --format FORMAT, -f FORMAT  table (default) or json\n",
+  .run = ps_run,
+};
+
+const struct hy_command hy_cmd_events = {
+  .name = "events",
+  .summary = "display container events and resource usage statistics",
+  .args = "<container-id>",
+  .options = "   --stats          display the container's stats once, then "
+             "exit\n"
+             "   --interval DUR   the stats collection interval (default: "
+             "5s)\n",
+  .run = events_run,
+};

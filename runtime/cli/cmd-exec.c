@@ -1,0 +1,265 @@
+/* hyrun exec: run a new process in an existing container. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "oci/config-internal.h"
+#include "runtime/cli/cli.h"
+#include "runtime/container.h"
+#include "runtime/host-features.h"
+
+#define PROCESS_FILE_MAX (16 << 20)
+
+enum
+{
+  OPT_CONSOLE_SOCKET = 256,
+  OPT_CWD,
+  OPT_PID_FILE,
+  OPT_PROCESS_LABEL,
+  OPT_APPARMOR,
+  OPT_NO_NEW_PRIVS,
+  OPT_PRESERVE_FDS,
+  OPT_CGROUP,
+  OPT_IGNORE_PAUSED,
+};
+
+static const struct option exec_options[] = {
+  { "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
+  { "cwd", required_argument, NULL, OPT_CWD },
+  { "env", required_argument, NULL, 'e' },
+  { "tty", no_argument, NULL, 't' },
+  { "user", required_argument, NULL, 'u' },
+  { "additional-gids", required_argument, NULL, 'g' },
+  { "process", required_argument, NULL, 'p' },
+  { "detach", no_argument, NULL, 'd' },
+  { "pid-file", required_argument, NULL, OPT_PID_FILE },
+  { "process-label", required_argument, NULL, OPT_PROCESS_LABEL },
+  { "apparmor", required_argument, NULL, OPT_APPARMOR },
+  { "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
+  { "cap", required_argument, NULL, 'c' },
+  { "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
+  { "cgroup", required_argument, NULL, OPT_CGROUP },
+  { "ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED },
+  CLI_OPTION_HELP,
+  CLI_OPTION_END,
+};
+
+struct exec_args
+{
+  struct oci_process *process; /* from -p */
+  char **env, **caps, **cgroups;
+  uint32_t *gids;
+  size_t n_gids;
+  bool has_user;
+  uint32_t uid, gid;
+  const char *cwd, *console_socket, *pid_file, *process_label, *apparmor;
+  bool tty, detach, no_new_privs, ignore_paused;
+  uint64_t preserve_fds;
+};
+
+static void
+exec_args_free (struct exec_args *a)
+{
+  oci_process_free (a->process);
+  strv_free (a->env);
+  strv_free (a->caps);
+  strv_free (a->cgroups);
+  free (a->gids);
+}
+
+static void
+push (char ***v, const char *s)
+{
+  size_t n = strv_len (*v);
+  *v = xrealloc (*v, (n + 2) * sizeof (char *));
+  (*v)[n] = xstrdup (s);
+  (*v)[n + 1] = NULL;
+}
+
+static bool
+id32 (const char *s, uint32_t *out)
+{
+  unsigned long long v;
+  if (parse_uint64 (s, &v) < 0 || v >= UINT32_MAX)
+    return false;
+  *out = (uint32_t) v;
+  return true;
+}
+
+/* "uid" or "uid:gid", numeric as runc takes them. */
+static int
+parse_user (struct exec_args *a, const char *s, hy_error_t *err)
+{
+  _cleanup_free_ char *uid = xstrdup (s);
+  char *gid = strchr (uid, ':');
+  if (gid)
+    *gid++ = '\0';
+  if (!id32 (uid, &a->uid) || (gid && !id32 (gid, &a->gid)))
+    return cli_bad_value (err, "--user", s, "UID[:GID], numeric");
+  a->has_user = true;
+  return 0;
+}
+
+static int
+add_gid (struct exec_args *a, const char *s, hy_error_t *err)
+{
+  uint32_t gid;
+  if (!id32 (s, &gid))
+    return cli_bad_value (err, "--additional-gids", s, "a numeric GID");
+  a->gids = xrealloc (a->gids, (a->n_gids + 1) * sizeof *a->gids);
+  a->gids[a->n_gids++] = gid;
+  return 0;
+}
+
+static int
+add_cap (struct exec_args *a, const char *s, hy_error_t *err)
+{
+  _cleanup_strv_ char **known = hy_known_capabilities ();
+  if (!strv_contains (known, s))
+    return cli_bad_value (err, "--cap", s, "a capability such as CAP_KILL");
+  push (&a->caps, s);
+  return 0;
+}
+
+static int
+add_env (struct exec_args *a, const char *s, hy_error_t *err)
+{
+  const char *eq = strchr (s, '=');
+  if (eq == NULL || eq == s)
+    return cli_bad_value (err, "--env", s, "KEY=VALUE");
+  push (&a->env, s);
+  return 0;
+}
+
+static int
+load_process (struct exec_args *a, const char *path, hy_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  if (read_file_at (AT_FDCWD, path, PROCESS_FILE_MAX, &text, NULL, err) < 0)
+    return hy_error_prepend (err, "--process");
+  yajl_val doc = NULL;
+  if (oci_json_parse (text, &doc, err) < 0)
+    return hy_error_prepend (err, "%s", path);
+  oci_process_free (steal_pointer (&a->process));
+  int r = oci_parse_process (doc, JPATH_ROOT, &a->process, err);
+  yajl_tree_free (doc);
+  return r < 0 ? hy_error_prepend (err, "%s", path) : 0;
+}
+
+static int
+exec_option (struct exec_args *a, int opt, hy_error_t *err)
+{
+  switch (opt)
+    {
+    case OPT_CONSOLE_SOCKET:
+      a->console_socket = optarg;
+      return 0;
+    case OPT_CWD:
+      if (optarg[0] != '/')
+        return cli_bad_value (err, "--cwd", optarg, "an absolute path");
+      a->cwd = optarg;
+      return 0;
+    case 'e':
+      return add_env (a, optarg, err);
+    case 't':
+      a->tty = true;
+      return 0;
+    case 'u':
+      return parse_user (a, optarg, err);
+    case 'g':
+      return add_gid (a, optarg, err);
+    case 'p':
+      return load_process (a, optarg, err);
+    case 'd':
+      a->detach = true;
+      return 0;
+    case OPT_PID_FILE:
+      a->pid_file = optarg;
+      return 0;
+    case OPT_PROCESS_LABEL:
+      a->process_label = optarg;
+      return 0;
+    case OPT_APPARMOR:
+      a->apparmor = optarg;
+      return 0;
+    case OPT_NO_NEW_PRIVS:
+      a->no_new_privs = true;
+      return 0;
+    case 'c':
+      return add_cap (a, optarg, err);
+    case OPT_PRESERVE_FDS:
+      return cli_parse_uint ("--preserve-fds", optarg, 65536, &a->preserve_fds,
+                             err);
+    case OPT_CGROUP:
+      if (*optarg == '\0')
+        return cli_bad_value (err, "--cgroup", optarg,
+                              "[<controller>:]<cgroup>");
+      push (&a->cgroups, optarg);
+      return 0;
+    case OPT_IGNORE_PAUSED:
+      a->ignore_paused = true;
+      return 0;
+    }
+  return 0;
+}
+
+static int
+exec_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
+          char **argv, hy_error_t *err)
+{
+  struct cli_parser p = { .cmd = cmd,
+                          .argc = argc,
+                          .argv = argv,
+                          .shortopts = "e:tu:g:p:dc:",
+                          .longopts = exec_options,
+                          .in_order = true };
+  __attribute__ ((cleanup (exec_args_free))) struct exec_args a = { 0 };
+  int opt, r;
+  while ((r = cli_next_option (&p, &opt, err)) > 0)
+    if (exec_option (&a, opt, err) < 0)
+      {
+        r = -1;
+        break;
+      }
+  cli_parser_done (&p);
+  if (r < 0 || p.help)
+    return r;
+  if (cli_check_args (cmd, argc - optind, 1, -1, err) < 0)
+    return -1;
+  if (a.process == NULL && argc - optind < 2)
+    return hy_error (err, 0,
+                     "a command to run is required after the "
+                     "container id (or --process FILE)");
+  if (hy_container_id_validate (argv[optind], err) < 0)
+    return -1;
+  return cli_with_container (cli, cmd, argv[optind], err);
+}
+
+const struct hy_command hy_cmd_exec = {
+  .name = "exec",
+  .summary = "execute a new process inside a container",
+  .args = "<container-id> <command> [command options]",
+  .options
+  = "   --process FILE, -p FILE      the process.json to run (then no "
+    "command)\n"
+    "   --tty, -t                    allocate a pseudo-TTY\n"
+    "   --detach, -d                 detach from the process\n"
+    "   --pid-file FILE              write the process id to FILE\n"
+    "   --env KEY=VALUE, -e ...      set an environment variable "
+    "(repeatable)\n"
+    "   --cwd DIR                    working directory in the container\n"
+    "   --user UID[:GID], -u ...     run as this user\n"
+    "   --additional-gids GID, -g .. additional group (repeatable)\n"
+    "   --cap CAP, -c CAP            add a capability (repeatable)\n"
+    "   --no-new-privs               set no_new_privs for the process\n"
+    "   --preserve-fds N             pass N additional file descriptors\n"
+    "   --console-socket PATH        AF_UNIX socket that receives the "
+    "pseudoterminal\n"
+    "   --ignore-paused              allow exec in a paused container\n"
+    "   --cgroup [CTRL:]PATH         run in this sub-cgroup (repeatable)\n"
+    "   --process-label LABEL        the SELinux label of the process\n"
+    "   --apparmor PROFILE           the AppArmor profile of the process\n",
+  .run = exec_run,
+};
