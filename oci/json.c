@@ -39,7 +39,7 @@ oci_jpath_format (const oci_jpath *at)
   return buf;
 }
 
-static int
+static int __attribute__ ((format (printf, 3, 0)))
 verror (hy_error_t *err, const oci_jpath *at, const char *fmt, va_list ap)
 {
   _cleanup_free_ char *path = oci_jpath_format (at);
