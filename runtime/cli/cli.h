@@ -37,6 +37,7 @@ struct hy_cli
   enum hy_cgroup_manager cgroup_manager;
   enum hy_rootless rootless;
   bool debug;
+  int exit_code; /* of a successful command: run passes the container's */
 };
 
 struct hy_command;

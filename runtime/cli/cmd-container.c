@@ -1,11 +1,16 @@
 /* Verbs on an existing container: start, state, kill, delete, pause,
  * resume, ps, events.  They check their arguments, then look the
  * container up in --root. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
+
+#include "common/cleanup.h"
 
 #include "common/util.h"
 #include "runtime/cli/cli.h"
 #include "runtime/container.h"
+#include "runtime/lifecycle.h"
 #include "runtime/log.h"
 #include "runtime/signals.h"
 
@@ -20,10 +25,26 @@ static const struct option no_options[] = {
   CLI_OPTION_END,
 };
 
+typedef int (*container_action) (struct hy_container *c, void *arg,
+                                 hy_error_t *err);
+
+/* Load and lock the container, act on it, release it. */
+static int
+with_container (const struct hy_cli *cli, const char *id, int lock,
+                container_action act, void *arg, hy_error_t *err)
+{
+  struct hy_container c;
+  if (hy_container_load (cli->root, id, lock, &c, err) < 0)
+    return -1;
+  int r = act (&c, arg, err);
+  hy_container_release (&c);
+  return r;
+}
+
 /* Parse the options of a verb that has none, then take <container-id>. */
 static int
 simple_verb (struct hy_cli *cli, const struct hy_command *cmd, int argc,
-             char **argv, bool cgroups, hy_error_t *err)
+             char **argv, bool cgroups, const char **id, hy_error_t *err)
 {
   struct cli_parser p
       = { .cmd = cmd, .argc = argc, .argv = argv, .longopts = no_options };
@@ -32,26 +53,61 @@ simple_verb (struct hy_cli *cli, const struct hy_command *cmd, int argc,
     ;
   cli_parser_done (&p);
   if (r < 0 || p.help)
-    return r;
+    return r < 0 ? r : 1;
   if (cli_check_args (cmd, argc - optind, 1, 1, err) < 0
       || hy_container_id_validate (argv[optind], err) < 0
       || (cgroups && cli_need_cgroups (cli, err) < 0))
     return -1;
-  return cli_with_container (cli, cmd, argv[optind], err);
+  *id = argv[optind];
+  return 0;
+}
+
+static int
+print_state (struct hy_container *c, void *arg, hy_error_t *err)
+{
+  (void) arg;
+  (void) err;
+  _cleanup_free_ char *json = hy_container_state_json (c, true);
+  printf ("%s\n", json);
+  return 0;
+}
+
+static int
+start_action (struct hy_container *c, void *arg, hy_error_t *err)
+{
+  (void) arg;
+  return hy_container_start (c, err);
+}
+
+static int
+pause_action (struct hy_container *c, void *arg, hy_error_t *err)
+{
+  return hy_container_pause (c, *(bool *) arg, err);
 }
 
 static int
 start_state_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
                  char **argv, hy_error_t *err)
 {
-  return simple_verb (cli, cmd, argc, argv, false, err);
+  const char *id;
+  int r = simple_verb (cli, cmd, argc, argv, false, &id, err);
+  if (r != 0)
+    return r < 0 ? r : 0;
+  bool is_state = cmd == &hy_cmd_state;
+  return with_container (cli, id, is_state ? LOCK_SH : LOCK_EX,
+                         is_state ? print_state : start_action, NULL, err);
 }
 
 static int
 pause_resume_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
                   char **argv, hy_error_t *err)
 {
-  return simple_verb (cli, cmd, argc, argv, true, err);
+  const char *id;
+  int r = simple_verb (cli, cmd, argc, argv, true, &id, err);
+  if (r != 0)
+    return r < 0 ? r : 0;
+  bool pause = cmd == &hy_cmd_pause;
+  return with_container (cli, id, LOCK_EX, pause_action, &pause, err);
 }
 
 /* ---- kill ---- */
@@ -61,6 +117,19 @@ static const struct option kill_options[] = {
   CLI_OPTION_HELP,
   CLI_OPTION_END,
 };
+
+struct kill_args
+{
+  int signo;
+  bool all;
+};
+
+static int
+kill_action (struct hy_container *c, void *arg, hy_error_t *err)
+{
+  const struct kill_args *k = arg;
+  return hy_container_kill (c, k->signo, k->all, err);
+}
 
 static int
 kill_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
@@ -89,7 +158,8 @@ kill_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
     return -1;
   hy_log_debug ("kill: signal %d to %s", signo,
                 all ? "all processes" : "init");
-  return cli_with_container (cli, cmd, id, err);
+  struct kill_args k = { signo, all };
+  return with_container (cli, id, LOCK_EX, kill_action, &k, err);
 }
 
 /* ---- delete ---- */
@@ -99,6 +169,12 @@ static const struct option delete_options[] = {
   CLI_OPTION_HELP,
   CLI_OPTION_END,
 };
+
+static int
+delete_action (struct hy_container *c, void *arg, hy_error_t *err)
+{
+  return hy_container_delete (c, *(bool *) arg, err);
+}
 
 static int
 delete_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
@@ -129,7 +205,7 @@ delete_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
       hy_log_debug ("delete: container \"%s\" does not exist", id);
       return 0;
     }
-  return cli_with_container (cli, cmd, id, err);
+  return with_container (cli, id, LOCK_EX, delete_action, &force, err);
 }
 
 /* ---- ps ---- */

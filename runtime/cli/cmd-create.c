@@ -1,5 +1,6 @@
 /* hyrun create / run: load and check the bundle, choose the isolation. */
 #include <stdlib.h>
+#include <sys/file.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -7,6 +8,9 @@
 #include "runtime/cli/cli.h"
 #include "runtime/conf.h"
 #include "runtime/container.h"
+#include "runtime/create.h"
+#include "runtime/lifecycle.h"
+#include "runtime/run.h"
 #include "runtime/log.h"
 
 enum
@@ -121,6 +125,11 @@ resolve_isolation (const struct hy_cli *cli, const struct hy_bundle *b,
   return 0;
 }
 
+static int create_container (struct hy_cli *cli, const struct create_args *a,
+                             bool is_run, const char *id,
+                             const struct hy_bundle *b,
+                             enum hy_isolation isolation, hy_error_t *err);
+
 static int
 create_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
             char **argv, hy_error_t *err)
@@ -158,9 +167,69 @@ create_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
   enum hy_isolation isolation;
   if (resolve_isolation (cli, b, &isolation, err) < 0)
     return -1;
-  return hy_error (err, 0,
-                   "%s isolation: running containers is not implemented yet",
-                   hy_isolation_name (isolation));
+  if (isolation == HY_ISOLATION_VM)
+    return hy_error (err, 0, "vm isolation: running containers in a VM is "
+                             "not implemented yet");
+  return create_container (cli, &a, is_run, id, b, isolation, err);
+}
+
+static int
+check_terminal (const struct create_args *a, const struct hy_bundle *b,
+                bool detached, hy_error_t *err)
+{
+  const struct oci_process *p = b->config->process;
+  bool terminal = p && p->terminal;
+  if (terminal && detached && a->console_socket == NULL)
+    return hy_error (err, 0, "cannot allocate a tty when hyrun detaches "
+                             "without --console-socket");
+  if (!terminal && a->console_socket)
+    return hy_error (err, 0, "--console-socket needs process.terminal "
+                             "set to true");
+  return 0;
+}
+
+static int
+start_detached (const struct hy_cli *cli, const char *id, hy_error_t *err)
+{
+  struct hy_container c;
+  if (hy_container_load (cli->root, id, LOCK_EX, &c, err) < 0)
+    return -1;
+  int r = hy_container_start (&c, err);
+  hy_container_release (&c);
+  return r;
+}
+
+static int
+create_container (struct hy_cli *cli, const struct create_args *a,
+                  bool is_run, const char *id, const struct hy_bundle *b,
+                  enum hy_isolation isolation, hy_error_t *err)
+{
+  bool detached = !is_run || a->detach;
+  struct hy_create_opts o = {
+    .root = cli->root,
+    .id = id,
+    .bundle = b,
+    .isolation = isolation,
+    .console_socket = a->console_socket,
+    .pid_file = a->pid_file,
+    .no_pivot = a->no_pivot,
+    .no_new_keyring = a->no_new_keyring,
+    .no_cgroup = cli->cgroup_manager == HY_CGROUP_DISABLED,
+    .preserve_fds = (unsigned) a->preserve_fds,
+    .keep_pty = !detached && a->console_socket == NULL,
+    .detached = detached,
+  };
+  struct hy_created created;
+  if (check_terminal (a, b, detached, err) < 0
+      || (!detached && hy_run_block_signals (err) < 0)
+      || hy_container_create (&o, &created, err) < 0)
+    return -1;
+  if (!is_run)
+    return 0;
+  if (detached)
+    return start_detached (cli, id, err);
+  return hy_run_foreground (cli->root, id, &created, a->keep,
+                            &cli->exit_code, err);
 }
 
 #define CREATE_HELP                                                           \

@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "runtime/cli/cli.h"
 #include "runtime/container.h"
+#include "runtime/linux/warn.h"
 #include "runtime/log.h"
 #include "version.h"
 
@@ -216,6 +217,13 @@ dispatch (struct globals *g, int argc, char **argv, hy_error_t *err)
   return 0;
 }
 
+static void
+log_linux_warning (const char *msg, void *data)
+{
+  (void) data;
+  hy_log_warning ("%s", msg);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -232,6 +240,7 @@ main (int argc, char **argv)
       hy_log_fail (&log_err);
       r = -1;
     }
+  hy_linux_set_warn (log_linux_warning, NULL);
   if (r == 0 && g.cli.root == NULL)
     g.cli.root = hy_default_root ();
   if (r == 0)
@@ -245,5 +254,5 @@ main (int argc, char **argv)
       hy_log_error ("write standard output: %s", strerror (errno));
       r = -1;
     }
-  return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+  return r < 0 ? EXIT_FAILURE : g.cli.exit_code;
 }

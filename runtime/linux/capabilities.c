@@ -318,26 +318,22 @@ set_process_caps (const struct hy_caps *c, int last_cap, hy_error_t *err)
 }
 
 /* The kernel raises an ambient capability only if it is permitted and
- * inheritable; runc (with a warning) and crun skip the others. */
+ * inheritable; like runc and crun, skip the others quietly (runc's own
+ * `spec` lists ambient capabilities without inheritable ones). */
 static int
 set_ambient (const struct hy_caps *c, int last_cap, hy_error_t *err)
 {
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
     return hy_error_errno (err, "clear the ambient capabilities");
-  uint64_t raisable = c->permitted & c->inheritable;
+  uint64_t raise = c->ambient & c->permitted & c->inheritable;
   for (int cap = 0; cap <= last_cap && cap < CAP_BITS; cap++)
-    {
-      if (!(c->ambient & cap_bit (cap)))
-        continue;
-      char name[64];
-      cap_name (cap, name, sizeof (name));
-      if (!(raisable & cap_bit (cap)))
-        hy_linux_warn ("ignoring ambient capability %s: it is not in both "
-                       "the permitted and inheritable sets",
-                       name);
-      else if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+    if ((raise & cap_bit (cap))
+        && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      {
+        char name[64];
+        cap_name (cap, name, sizeof (name));
         return hy_error_errno (err, "raise ambient capability %s", name);
-    }
+      }
   return 0;
 }
 

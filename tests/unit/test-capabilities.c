@@ -326,14 +326,12 @@ unraisable_ambient_body (void *arg)
   CHILD_OK (hy_caps_resolve (&c, &caps, &err), &err);
   CHILD_OK (hy_caps_apply (&caps, &err), &err);
   CHILD_CHECK_EQ (proc_status_hex ("CapAmb"), BIT (0));
-  if (strcmp (warnings, "ignoring ambient capability CAP_KILL: it is not in "
-                        "both the permitted and inheritable sets\n")
-      != 0)
+  if (warnings[0] != '\0')
     child_fail ("unexpected warnings \"%s\"", warnings);
 }
 
 static void
-test_unraisable_ambient_is_a_warning (void **state)
+test_unraisable_ambient_is_skipped (void **state)
 {
   (void) state;
   assert_child_ok (unraisable_ambient_body, NULL);
@@ -355,7 +353,7 @@ main (void)
     cmocka_unit_test (test_setuid_without_keep_fails),
     cmocka_unit_test (test_missing_permitted_cap_is_named),
     cmocka_unit_test (test_inconsistent_sets_are_named),
-    cmocka_unit_test (test_unraisable_ambient_is_a_warning),
+    cmocka_unit_test (test_unraisable_ambient_is_skipped),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

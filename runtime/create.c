@@ -1,0 +1,542 @@
+#include "runtime/create.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/hooks.h"
+#include "runtime/init.h"
+#include "runtime/linux/sysctl.h"
+#include "runtime/log.h"
+#include "runtime/status.h"
+#include "runtime/sync.h"
+#include "runtime/terminal.h"
+
+/* What create holds while it works; released whatever the outcome. */
+struct creation
+{
+  const struct hy_create_opts *o;
+  const struct oci_config *config;
+  int dirfd;
+  struct hy_status status;
+  struct hy_cgroup *cgroup;
+  struct hy_init_args init;
+  int sync_fd; /* create's end */
+  pid_t pid;
+  int pty_master;
+};
+
+/* ---- the state directory ---- */
+
+static void
+now_rfc3339 (char *buf, size_t len)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  size_t n = strftime (buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static char *
+owner_name (void)
+{
+  struct passwd *pw = getpwuid (geteuid ());
+  return xstrdup (pw ? pw->pw_name : "");
+}
+
+static int
+make_state_dir (struct creation *c, hy_error_t *err)
+{
+  const struct hy_create_opts *o = c->o;
+  if (mkdir (o->root, 0711) < 0 && errno != EEXIST)
+    return hy_error_errno (err, "create the state root `%s`", o->root);
+  _cleanup_close_ int rootfd
+      = open (o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return hy_error_errno (err, "open the state root `%s`", o->root);
+  if (mkdirat (rootfd, o->id, 0711) < 0)
+    return errno == EEXIST
+               ? hy_error (err, 0, "container \"%s\" already exists", o->id)
+               : hy_error_errno (err, "create `%s/%s`", o->root, o->id);
+  c->dirfd = openat (rootfd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c->dirfd < 0)
+    return hy_error_errno (err, "open `%s/%s`", o->root, o->id);
+  return 0;
+}
+
+static int
+write_config_copy (struct creation *c, hy_error_t *err)
+{
+  _cleanup_free_ char *json = oci_config_to_json (c->config, false);
+  _cleanup_free_ char *path
+      = xasprintf ("/proc/self/fd/%d/%s", c->dirfd, HY_CONFIG_COPY);
+  return write_file_atomic (path, json, strlen (json), 0600, err);
+}
+
+static int
+write_initial_status (struct creation *c, hy_error_t *err)
+{
+  char created[64];
+  now_rfc3339 (created, sizeof (created));
+  c->status = (struct hy_status){
+    .id = xstrdup (c->o->id),
+    .bundle = xstrdup (c->o->bundle->dir),
+    .rootfs = xstrdup (c->o->bundle->rootfs),
+    .created = xstrdup (created),
+    .owner = owner_name (),
+    .isolation = c->o->isolation,
+    .detached = c->o->detached,
+  };
+  return hy_status_write (c->dirfd, &c->status, err);
+}
+
+static int
+make_exec_fifo (struct creation *c, hy_error_t *err)
+{
+  if (mkfifoat (c->dirfd, HY_EXEC_FIFO, 0600) < 0
+      || fchmodat (c->dirfd, HY_EXEC_FIFO, 0622, 0) < 0)
+    return hy_error_errno (err, "create exec.fifo");
+  c->init.fifo_fd = openat (c->dirfd, HY_EXEC_FIFO, O_PATH | O_CLOEXEC);
+  if (c->init.fifo_fd < 0)
+    return hy_error_errno (err, "open exec.fifo");
+  return 0;
+}
+
+/* ---- cgroup ---- */
+
+/* What every container may use whatever its rules say, as runc allows:
+ * mknod of anything, the default devices, ptys. */
+#define ANY_MAJOR(t) { .allow = true, .type = t, .access = "m" }
+#define DEVICE(t, maj, min)                                                   \
+  { .allow = true, .type = t, .major = maj, .has_major = true,                \
+    .minor = min, .has_minor = min >= 0, .access = "rwm" }
+static const struct oci_device_rule default_device_rules[] = {
+  ANY_MAJOR ('c'),     ANY_MAJOR ('b'),     DEVICE ('c', 1, 3),
+  DEVICE ('c', 1, 8),  DEVICE ('c', 1, 7),  DEVICE ('c', 5, 0),
+  DEVICE ('c', 1, 5),  DEVICE ('c', 1, 9),  DEVICE ('c', 136, -1),
+  DEVICE ('c', 5, 2),
+};
+#define N_DEFAULT_RULES                                                       \
+  (sizeof (default_device_rules) / sizeof (default_device_rules[0]))
+
+/* The config's device rules, then the defaults and linux.devices allowed. */
+static struct oci_device_rule *
+device_rules (const struct oci_linux *l, size_t *n)
+{
+  const struct oci_resources *r = l ? l->resources : NULL;
+  size_t n_config = r ? r->n_devices : 0, n_devices = l ? l->n_devices : 0;
+  struct oci_device_rule *rules = xmalloc0 (
+      (n_config + N_DEFAULT_RULES + n_devices) * sizeof (*rules));
+  if (n_config)
+    memcpy (rules, r->devices, n_config * sizeof (*rules));
+  memcpy (rules + n_config, default_device_rules,
+          sizeof (default_device_rules));
+  *n = n_config + N_DEFAULT_RULES;
+  for (size_t i = 0; i < n_devices; i++)
+    {
+      const struct oci_device *d = &l->devices[i];
+      if (d->type == 'p')
+        continue;
+      rules[(*n)++] = (struct oci_device_rule){
+        .allow = true, .type = d->type == 'u' ? 'c' : d->type,
+        .major = d->major, .has_major = true, .minor = d->minor,
+        .has_minor = true, .access = "rwm" };
+    }
+  return rules;
+}
+
+static int
+make_cgroup (struct creation *c, hy_error_t *err)
+{
+  if (c->o->no_cgroup)
+    return 0;
+  const struct oci_linux *l = c->config->linux_;
+  struct oci_resources res = { 0 };
+  if (l && l->resources)
+    res = *l->resources;
+  _cleanup_free_ struct oci_device_rule *rules
+      = device_rules (l, &res.n_devices);
+  res.devices = rules;
+  res.has_devices = true;
+  if (hy_cgroup_create (l ? l->cgroups_path : NULL, c->o->id, 0, &res,
+                        &c->cgroup, err) < 0)
+    return -1;
+  c->status.cgroup = hy_cgroup_to_string (c->cgroup);
+  return hy_status_write (c->dirfd, &c->status, err);
+}
+
+/* ---- what init needs, prepared where errors are cheap ---- */
+
+static int
+prepare_init (struct creation *c, hy_error_t *err)
+{
+  const struct oci_config *cfg = c->config;
+  struct hy_init_args *a = &c->init;
+  a->config = cfg;
+  a->rootfs = c->o->bundle->rootfs;
+  a->no_pivot = c->o->no_pivot;
+  a->no_new_keyring = c->o->no_new_keyring;
+  a->preserve_fds = c->o->preserve_fds;
+  a->new_userns = hy_ns_find (cfg->linux_, OCI_NS_USER)
+                  && !hy_ns_find (cfg->linux_, OCI_NS_USER)->path;
+  if (cfg->process == NULL)
+    return hy_error (err, 0, "config.json: .process: missing, nothing to run");
+  if (hy_sysctl_validate (cfg, err) < 0 || hy_uts_validate (cfg, err) < 0)
+    return -1;
+  if (cfg->process->capabilities
+      && hy_caps_resolve (cfg->process->capabilities, &a->caps, err) < 0)
+    return -1;
+  if (cfg->process->capabilities == NULL)
+    a->caps = (struct hy_caps){ 0 };
+  if (cfg->linux_ && cfg->linux_->seccomp
+      && hy_seccomp_build (cfg->linux_->seccomp, &a->seccomp, err) < 0)
+    return -1;
+  return hy_ns_open_paths (cfg->linux_, &a->ns, err);
+}
+
+/* ---- clone ---- */
+
+struct clone_args_v0
+{
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+      stack_size, tls;
+};
+
+/* A new time namespace or a joined pid/time namespace apply to the
+ * children of the caller: create enters them around the clone only. */
+struct for_children
+{
+  int saved_pid, saved_time;
+};
+
+static int
+enter_for_children (struct creation *c, struct for_children *f,
+                    hy_error_t *err)
+{
+  struct hy_ns_fds *ns = &c->init.ns;
+  const struct oci_linux *l = c->config->linux_;
+  const struct oci_namespace *time_ns = hy_ns_find (l, OCI_NS_TIME);
+  *f = (struct for_children){ -1, -1 };
+  if (ns->fd[OCI_NS_PID] >= 0)
+    {
+      f->saved_pid = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+      if (f->saved_pid < 0 || setns (ns->fd[OCI_NS_PID], CLONE_NEWPID) < 0)
+        return hy_error_errno (err, "join the pid namespace `%s`",
+                               ns->path[OCI_NS_PID]);
+    }
+  if (time_ns == NULL)
+    return 0;
+  f->saved_time = open ("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
+  if (f->saved_time < 0)
+    return hy_error_errno (err, "open /proc/self/ns/time");
+  if (ns->fd[OCI_NS_TIME] >= 0)
+    {
+      if (setns (ns->fd[OCI_NS_TIME], CLONE_NEWTIME) < 0)
+        return hy_error_errno (err, "join the time namespace `%s`",
+                               ns->path[OCI_NS_TIME]);
+      return 0;
+    }
+  if (unshare (CLONE_NEWTIME) < 0)
+    return hy_error_errno (err, "create a time namespace");
+  return hy_ns_write_time_offsets (0, l, err);
+}
+
+static void
+leave_for_children (struct for_children *f)
+{
+  if (f->saved_pid >= 0)
+    {
+      setns (f->saved_pid, CLONE_NEWPID);
+      close (f->saved_pid);
+    }
+  if (f->saved_time >= 0)
+    {
+      setns (f->saved_time, CLONE_NEWTIME);
+      close (f->saved_time);
+    }
+}
+
+static void
+drop_ns_fd (struct hy_ns_fds *ns, enum oci_namespace_type t)
+{
+  if (ns->fd[t] >= 0)
+    close (ns->fd[t]);
+  ns->fd[t] = -1;
+}
+
+static void
+start_init (struct creation *c)
+{
+  /* Until READY, create's death must end the half-made container (had it
+   * died already, init finds the sync socket closed). */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  close (c->sync_fd);
+  /* Pid and time namespaces are already ours; don't setns into them. */
+  drop_ns_fd (&c->init.ns, OCI_NS_PID);
+  drop_ns_fd (&c->init.ns, OCI_NS_TIME);
+  hy_init_run (&c->init);
+}
+
+static int
+clone_init (struct creation *c, hy_error_t *err)
+{
+  int sv[2];
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return hy_error_errno (err, "create the sync socket");
+  c->sync_fd = sv[0];
+  c->init.sync_fd = sv[1];
+
+  struct for_children f;
+  int r = enter_for_children (c, &f, err);
+  pid_t pid = -1;
+  if (r == 0)
+    {
+      int flags = hy_ns_clone_flags (c->config->linux_) & ~CLONE_NEWTIME;
+      struct clone_args_v0 args
+          = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
+      pid = (pid_t) syscall (SYS_clone3, &args, sizeof (args));
+      if (pid == 0)
+        start_init (c);
+      if (pid < 0)
+        hy_error_errno (err, "clone the container's init");
+    }
+  leave_for_children (&f);
+  close (c->init.sync_fd);
+  c->init.sync_fd = -1;
+  if (pid < 0)
+    return -1;
+  c->pid = pid;
+  return 0;
+}
+
+/* ---- talking to init ---- */
+
+static char *
+creating_state (struct creation *c)
+{
+  struct hy_status s = c->status;
+  s.pid = c->pid;
+  const oci_strmap *ann = &c->config->annotations;
+  return hy_status_state_json (&s, OCI_STATUS_CREATING, ann, false);
+}
+
+static int
+send_go (struct creation *c, hy_error_t *err)
+{
+  const struct oci_linux *l = c->config->linux_;
+  if (c->cgroup && hy_cgroup_enter (c->cgroup, c->pid, NULL, err) < 0)
+    return -1;
+  if (c->init.new_userns
+      && hy_ns_write_id_maps (c->pid, l->uid_mappings, l->n_uid_mappings,
+                              l->gid_mappings, l->n_gid_mappings, err) < 0)
+    return -1;
+  return hy_sync_send (c->sync_fd, HY_SYNC_GO, -1, err);
+}
+
+static int
+on_hooks (struct creation *c, hy_error_t *err)
+{
+  _cleanup_free_ char *state = creating_state (c);
+  if (hy_hooks_run (c->config->hooks, OCI_HOOK_PRESTART, state, err) < 0
+      || hy_hooks_run (c->config->hooks, OCI_HOOK_CREATE_RUNTIME, state, err)
+             < 0)
+    return -1;
+  struct hy_sync_msg m = { .type = HY_SYNC_HOOKS_DONE };
+  if (strlen (state) >= sizeof (m.text))
+    return hy_error (err, E2BIG, "the container state is too large");
+  strcpy (m.text, state);
+  if (send (c->sync_fd, &m, sizeof (m), MSG_NOSIGNAL) < 0)
+    return hy_error_errno (err, "send to the sync socket");
+  return 0;
+}
+
+static int
+on_pty (struct creation *c, int fd, hy_error_t *err)
+{
+  _cleanup_close_ int master = fd;
+  if (c->o->console_socket)
+    return hy_console_socket_send (c->o->console_socket, master, err);
+  if (c->o->keep_pty)
+    {
+      c->pty_master = steal_fd (&master);
+      return 0;
+    }
+  return hy_error (err, 0, "process.terminal needs --console-socket when "
+                           "the container is detached");
+}
+
+static int
+on_seccomp (struct creation *c, int fd, hy_error_t *err)
+{
+  _cleanup_close_ int notify_fd = fd;
+  const struct oci_seccomp *s = c->config->linux_->seccomp;
+  _cleanup_free_ char *state = creating_state (c);
+  if (hy_seccomp_send_listener (s->listener_path, notify_fd, state,
+                                s->listener_metadata, err) < 0)
+    return -1;
+  return hy_sync_send (c->sync_fd, HY_SYNC_SECCOMP_DONE, -1, err);
+}
+
+static int
+serve_init (struct creation *c, hy_error_t *err)
+{
+  for (;;)
+    {
+      struct hy_sync_msg m;
+      int fd, r;
+      if (hy_sync_recv (c->sync_fd, &m, &fd, err) < 0)
+        return -1;
+      switch (m.type)
+        {
+        case HY_SYNC_HOOKS:
+          r = on_hooks (c, err);
+          break;
+        case HY_SYNC_PTY:
+          r = on_pty (c, fd, err);
+          break;
+        case HY_SYNC_SECCOMP:
+          r = on_seccomp (c, fd, err);
+          break;
+        case HY_SYNC_WARN:
+          hy_log_warning ("%s", m.text);
+          r = 0;
+          break;
+        case HY_SYNC_READY:
+          return 0;
+        case HY_SYNC_ERROR:
+          return hy_error (err, m.errnum, "%s", m.text);
+        default:
+          if (fd >= 0)
+            close (fd);
+          return hy_error (err, EPROTO, "unexpected message %d from init",
+                           m.type);
+        }
+      if (r < 0)
+        {
+          /* Tell init why, so that it stops waiting. */
+          hy_sync_send_error (c->sync_fd, *err);
+          return -1;
+        }
+    }
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, hy_error_t *err)
+{
+  if (path == NULL)
+    return 0;
+  char buf[32];
+  int n = snprintf (buf, sizeof (buf), "%d", pid);
+  return write_file_atomic (path, buf, (size_t) n, 0644, err);
+}
+
+static int
+finish (struct creation *c, hy_error_t *err)
+{
+  c->status.pid = c->pid;
+  c->status.pid_start = hy_process_start_time (c->pid);
+  if (c->status.pid_start == 0)
+    return hy_error (err, ESRCH, "the container's init exited during setup");
+  if (hy_status_write (c->dirfd, &c->status, err) < 0)
+    return -1;
+  return write_pid_file (c->o->pid_file, c->pid, err);
+}
+
+/* ---- undoing ---- */
+
+void
+hy_state_dir_remove (const char *root, const char *id)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/%s", root, id);
+  _cleanup_close_ int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      unlinkat (fd, HY_STATUS_FILE, 0);
+      unlinkat (fd, HY_EXEC_FIFO, 0);
+      unlinkat (fd, HY_CONFIG_COPY, 0);
+    }
+  rmdir (dir);
+}
+
+static void
+undo (struct creation *c)
+{
+  if (c->pid > 0)
+    {
+      kill (c->pid, SIGKILL);
+      waitpid (c->pid, NULL, 0);
+    }
+  if (c->cgroup)
+    {
+      _cleanup_error_ hy_error_t ignored = NULL;
+      hy_cgroup_destroy (c->cgroup, &ignored);
+    }
+  if (c->dirfd >= 0)
+    hy_state_dir_remove (c->o->root, c->o->id);
+  if (c->pty_master >= 0)
+    close (c->pty_master);
+  c->pty_master = -1;
+}
+
+static void
+release (struct creation *c)
+{
+  hy_status_release (&c->status);
+  hy_cgroup_free (c->cgroup);
+  hy_ns_fds_close (&c->init.ns);
+  hy_seccomp_free (c->init.seccomp);
+  if (c->init.fifo_fd >= 0)
+    close (c->init.fifo_fd);
+  if (c->sync_fd >= 0)
+    close (c->sync_fd);
+  if (c->dirfd >= 0)
+    close (c->dirfd);
+}
+
+int
+hy_container_create (const struct hy_create_opts *o, struct hy_created *out,
+                     hy_error_t *err)
+{
+  struct creation c = { .o = o,
+                        .config = o->bundle->config,
+                        .dirfd = -1,
+                        .sync_fd = -1,
+                        .pty_master = -1,
+                        .init = { .sync_fd = -1, .fifo_fd = -1 } };
+  hy_ns_fds_init (&c.init.ns);
+  int r = prepare_init (&c, err);
+  if (r == 0)
+    r = make_state_dir (&c, err);
+  if (r == 0)
+    {
+      if (write_initial_status (&c, err) < 0 || write_config_copy (&c, err) < 0
+          || make_exec_fifo (&c, err) < 0 || make_cgroup (&c, err) < 0
+          || clone_init (&c, err) < 0 || send_go (&c, err) < 0
+          || serve_init (&c, err) < 0 || finish (&c, err) < 0)
+        r = -1;
+      if (r < 0)
+        undo (&c);
+    }
+  if (r == 0)
+    *out = (struct hy_created){ .pid = c.pid, .pty_master = c.pty_master };
+  release (&c);
+  return r;
+}

@@ -1,0 +1,33 @@
+/* The container's init, container mode: the child that create clones.  It
+ * sets the container up from the inside (namespaces joined, rootfs,
+ * console, process attributes, seccomp), reports READY over the sync
+ * socket, blocks on exec.fifo until `start`, and execs the process.  It
+ * never returns: on failure it sends the error to create and exits. */
+#ifndef HYRUN_RUNTIME_INIT_H
+#define HYRUN_RUNTIME_INIT_H
+
+#include <stdbool.h>
+
+#include "oci/config.h"
+#include "runtime/linux/capabilities.h"
+#include "runtime/linux/namespaces.h"
+#include "runtime/linux/seccomp.h"
+
+struct hy_init_args
+{
+  const struct oci_config *config;
+  const char *rootfs;          /* absolute host path */
+  bool no_pivot;
+  bool no_new_keyring;
+  unsigned preserve_fds;
+  int sync_fd;                 /* init's end of the socketpair */
+  int fifo_fd;                 /* O_PATH of exec.fifo */
+  struct hy_ns_fds ns;         /* namespaces to join (not pid/time) */
+  bool new_userns;
+  struct hy_caps caps;         /* resolved by create */
+  struct hy_seccomp *seccomp;  /* built by create; NULL without */
+};
+
+__attribute__ ((noreturn)) void hy_init_run (struct hy_init_args *a);
+
+#endif

@@ -1,0 +1,58 @@
+/* The messages between `hyrun create` and the container's init while the
+ * container is set up, over a SOCK_SEQPACKET socketpair.  Each message is
+ * one packet: a type, an errno and a text, optionally carrying one fd.
+ *
+ *   parent -> init   GO            id maps written, cgroup joined
+ *   init -> parent   HOOKS         mounts done: run prestart/createRuntime
+ *   parent -> init   HOOKS_DONE
+ *   init -> parent   PTY + fd      the console's master (process.terminal)
+ *   init -> parent   SECCOMP + fd  the notify fd for linux.seccomp.listenerPath
+ *   parent -> init   SECCOMP_DONE
+ *   init -> parent   READY         waiting on exec.fifo for `start`
+ *   init -> parent   ERROR         text and errno of what failed
+ *   init -> parent   WARN          a warning for create's log, any time
+ */
+#ifndef HYRUN_RUNTIME_SYNC_H
+#define HYRUN_RUNTIME_SYNC_H
+
+#include "common/error.h"
+
+enum hy_sync_type
+{
+  HY_SYNC_GO = 1,
+  HY_SYNC_HOOKS,
+  HY_SYNC_HOOKS_DONE,
+  HY_SYNC_PTY,
+  HY_SYNC_SECCOMP,
+  HY_SYNC_SECCOMP_DONE,
+  HY_SYNC_READY,
+  HY_SYNC_ERROR,
+  HY_SYNC_WARN,
+};
+
+#define HY_SYNC_TEXT_MAX 4000
+
+struct hy_sync_msg
+{
+  int type;
+  int errnum;
+  char text[HY_SYNC_TEXT_MAX];
+};
+
+int hy_sync_send (int sock, enum hy_sync_type type, int fd, hy_error_t *err);
+
+/* Report an error to the other side (best effort; used on the way out). */
+void hy_sync_send_error (int sock, const hy_error_t e);
+
+
+/* Send a text-only message (WARN); best effort. */
+void hy_sync_send_text (int sock, enum hy_sync_type type, const char *text);
+
+/* Receive one message; *fd gets the fd it carried or -1.  The other side
+ * closing the socket is an error "<peer> closed the sync socket". */
+int hy_sync_recv (int sock, struct hy_sync_msg *m, int *fd, hy_error_t *err);
+
+/* Receive and require `type`; an ERROR message becomes the error. */
+int hy_sync_expect (int sock, enum hy_sync_type type, hy_error_t *err);
+
+#endif

@@ -1,0 +1,109 @@
+#!/bin/bash
+# Container mode for real: run, create/start/state/kill/delete, exit codes,
+# stdio, namespaces, and that nothing is left behind afterwards.
+set -euo pipefail
+: "${HYRUN:?HYRUN must name the hyrun binary}"
+((EUID == 0)) || { echo "SKIP: needs root"; exit 0; }
+[[ -x /bin/busybox ]] || { echo "SKIP: needs busybox-static"; exit 0; }
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+root=$tmp/root
+export HYRUN_CONFIG=$tmp/empty.conf
+: > "$HYRUN_CONFIG"
+
+fail () { echo "FAIL: $*" >&2; exit 1; }
+hy () { "$HYRUN" --root "$root" "$@"; }
+bundle ()
+{
+  local dir=$tmp/$1; shift
+  HYRUN=$HYRUN bash "$top/scripts/make-bundle" "$dir" -- "$@" >/dev/null
+  echo "$dir"
+}
+mounts_before=$(wc -l < /proc/self/mountinfo)
+cleanup ()
+{
+  for id in $(ls "$root" 2>/dev/null); do hy delete -f "$id" || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+no_leftovers ()
+{
+  local id=$1
+  [[ ! -e $root/$id ]] || fail "$id: state dir left behind"
+  for d in /sys/fs/cgroup/*/hyrun/"$id" /sys/fs/cgroup/unified/hyrun/"$id"; do
+    [[ ! -e $d ]] || fail "$id: cgroup $d left behind"
+  done
+  [[ $(wc -l < /proc/self/mountinfo) == "$mounts_before" ]] ||
+    fail "$id: mounts changed"
+  ! pgrep -f "hyrun-test-marker-$id" >/dev/null || fail "$id: process left"
+}
+
+# run: exit code and separated stdout / stderr
+b=$(bundle exit7 sh -c 'echo out; echo err >&2; exit 7')
+set +e; hy run -b "$b" exit7 > "$tmp/out" 2> "$tmp/err"; rc=$?; set -e
+((rc == 7)) || fail "run exit7: exit $rc, not 7 ($(cat "$tmp/err"))"
+[[ $(cat "$tmp/out") == out ]] || fail "stdout: $(cat "$tmp/out")"
+[[ $(cat "$tmp/err") == err ]] || fail "stderr: $(cat "$tmp/err")"
+no_leftovers exit7
+
+# the container's own pid and uts namespaces
+b=$(bundle ns sh -c 'echo $$; hostname')
+out=$(hy run -b "$b" ns)
+[[ $out == $'1\nhyrun' ]] || fail "pid/hostname inside: $out"
+no_leftovers ns
+
+# a signal ends the container: 128 + signal
+b=$(bundle killed sleep 1000)
+hy run -b "$b" killed & runner=$!
+for _ in $(seq 50); do
+  [[ $(hy state killed 2>/dev/null | jq -r .status) == running ]] && break
+  sleep 0.1
+done
+hy kill killed KILL
+set +e; wait "$runner"; rc=$?; set -e
+((rc == 137)) || fail "killed by SIGKILL: exit $rc, not 137"
+no_leftovers killed
+
+# create / start / state / kill / delete
+b=$(bundle life sh -c 'echo hyrun-test-marker-life >/dev/null; exec sleep 1000')
+hy create -b "$b" --pid-file "$tmp/pid" life
+[[ $(hy state life | jq -r .status) == created ]] || fail "not created"
+[[ $(hy state life | jq -r .pid) == $(cat "$tmp/pid") ]] || fail "pid-file"
+[[ $(hy list -q) == life ]] || fail "list -q: $(hy list -q)"
+[[ $(hy list -f json | jq -r '.[0].status') == created ]] || fail "list json"
+hy list | grep -q "^life  *$(cat "$tmp/pid")  *created  *$b " || fail "list: $(hy list)"
+hy start life
+[[ $(hy state life | jq -r .status) == running ]] || fail "not running"
+set +e; hy delete life 2> "$tmp/err"; rc=$?; set -e
+((rc == 1)) && grep -q "not stopped" "$tmp/err" || fail "delete of a running container"
+hy kill life KILL
+for _ in $(seq 50); do
+  [[ $(hy state life | jq -r .status) == stopped ]] && break
+  sleep 0.1
+done
+[[ $(hy state life | jq -r .status) == stopped ]] || fail "not stopped after KILL"
+hy delete life
+no_leftovers life
+set +e; hy state life 2> "$tmp/err"; rc=$?; set -e
+((rc == 1)) && grep -q 'does not exist' "$tmp/err" || fail "state after delete"
+
+# run -d, then delete --force
+b=$(bundle detached sleep 1000)
+hy run -d -b "$b" detached
+[[ $(hy state detached | jq -r .status) == running ]] || fail "run -d not running"
+hy pause detached
+[[ $(hy state detached | jq -r .status) == paused ]] || fail "not paused"
+hy resume detached
+[[ $(hy state detached | jq -r .status) == running ]] || fail "not resumed"
+hy delete --force detached
+no_leftovers detached
+
+# a missing binary fails create and leaves nothing
+b=$(bundle missing /bin/no-such-binary)
+set +e; hy create -b "$b" missing 2> "$tmp/err"; rc=$?; set -e
+((rc == 1)) || fail "missing binary: exit $rc"
+grep -q 'no-such-binary' "$tmp/err" || fail "missing binary error: $(cat "$tmp/err")"
+no_leftovers missing
+
+echo "lifecycle: ok"
