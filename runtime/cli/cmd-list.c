@@ -95,7 +95,8 @@ scan_root (const char *root, struct entry **out, size_t *n, hy_error_t *err)
     }
   if (errno != 0)
     return hy_error_errno (err, "read state root `%s`", root);
-  qsort (*out, *n, sizeof (**out), by_id);
+  if (*n > 0) /* qsort's array must not be NULL, even when empty */
+    qsort (*out, *n, sizeof (**out), by_id);
   return 0;
 }
 
