@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -169,6 +170,24 @@ write_file_atomic (const char *path, const char *buf, size_t len, mode_t mode,
       return hy_error (err, saved, "write `%s`", path);
     }
   return 0;
+}
+
+int
+mkdir_parents (const char *path, mode_t mode, hy_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup (path);
+  for (char *p = copy + 1;; p++)
+    {
+      bool end = *p == '\0';
+      if (*p != '/' && !end)
+        continue;
+      *p = '\0';
+      if (mkdir (copy, mode) < 0 && errno != EEXIST)
+        return hy_error_errno (err, "create `%s`", copy);
+      if (end)
+        return 0;
+      *p = '/';
+    }
 }
 
 int

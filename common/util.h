@@ -39,6 +39,9 @@ int read_file_at (int dirfd, const char *path, size_t max_size, char **out,
 int write_file_atomic (const char *path, const char *buf, size_t len,
                        mode_t mode, hy_error_t *err);
 
+/* mkdir -p: create `path` and its missing parents with `mode`. */
+int mkdir_parents (const char *path, mode_t mode, hy_error_t *err);
+
 /* Parse a decimal integer in [min, max]; the whole string must be used. */
 int parse_int64 (const char *s, long long min, long long max, long long *out);
 int parse_uint64 (const char *s, unsigned long long *out);

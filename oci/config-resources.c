@@ -1,4 +1,5 @@
 /* linux.resources: the cgroup settings of config.json. */
+#include <inttypes.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,9 +243,17 @@ parse_weight (yajl_val v, const oci_jpath *at, const char *key, uint16_t *out,
               bool *present, hy_error_t *err)
 {
   int64_t w = 0;
-  if (oci_json_int64 (v, at, key, false, 10, 1000, &w, present, err) < 0)
+  bool given = false;
+  if (oci_json_int64 (v, at, key, false, INT64_MIN, INT64_MAX, &w, &given,
+                      err) < 0)
     return -1;
+  /* 0 means "not set", as runc and crun read it (Docker always sends
+   * "weight": 0); anything else must be a real weight. */
+  if (given && w != 0 && (w < 10 || w > 1000))
+    return oci_json_key_error (err, at, key,
+                               "%" PRId64 " is out of range [10, 1000]", w);
   *out = (uint16_t) w;
+  *present = given && w != 0;
   return 0;
 }
 

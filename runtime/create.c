@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -66,8 +67,8 @@ static int
 make_state_dir (struct creation *c, hy_error_t *err)
 {
   const struct hy_create_opts *o = c->o;
-  if (mkdir (o->root, 0711) < 0 && errno != EEXIST)
-    return hy_error_errno (err, "create the state root `%s`", o->root);
+  if (mkdir_parents (o->root, 0711, err) < 0)
+    return hy_error_prepend (err, "create the state root");
   _cleanup_close_ int rootfd
       = open (o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -77,7 +78,8 @@ make_state_dir (struct creation *c, hy_error_t *err)
                ? hy_error (err, 0, "container \"%s\" already exists", o->id)
                : hy_error_errno (err, "create `%s/%s`", o->root, o->id);
   c->dirfd = openat (rootfd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (c->dirfd < 0)
+  /* Other verbs wait until the container is made (or given up). */
+  if (c->dirfd < 0 || flock (c->dirfd, LOCK_EX) < 0)
     return hy_error_errno (err, "open `%s/%s`", o->root, o->id);
   return 0;
 }
@@ -91,8 +93,8 @@ write_config_copy (struct creation *c, hy_error_t *err)
   return write_file_atomic (path, json, strlen (json), 0600, err);
 }
 
-static int
-write_initial_status (struct creation *c, hy_error_t *err)
+static void
+fill_status (struct creation *c)
 {
   char created[64];
   now_rfc3339 (created, sizeof (created));
@@ -105,7 +107,6 @@ write_initial_status (struct creation *c, hy_error_t *err)
     .isolation = c->o->isolation,
     .detached = c->o->detached,
   };
-  return hy_status_write (c->dirfd, &c->status, err);
 }
 
 static int
@@ -180,7 +181,8 @@ make_cgroup (struct creation *c, hy_error_t *err)
                         &c->cgroup, err) < 0)
     return -1;
   c->status.cgroup = hy_cgroup_to_string (c->cgroup);
-  return hy_status_write (c->dirfd, &c->status, err);
+  return hy_cgroup_open_procs (c->cgroup, &c->init.cgroup_fds,
+                               &c->init.n_cgroup_fds, err);
 }
 
 /* ---- what init needs, prepared where errors are cheap ---- */
@@ -289,6 +291,7 @@ start_init (struct creation *c)
    * died already, init finds the sync socket closed). */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   close (c->sync_fd);
+  close (c->dirfd); /* it carries create's flock */
   /* Pid and time namespaces are already ours; don't setns into them. */
   drop_ns_fd (&c->init.ns, OCI_NS_PID);
   drop_ns_fd (&c->init.ns, OCI_NS_TIME);
@@ -342,8 +345,6 @@ static int
 send_go (struct creation *c, hy_error_t *err)
 {
   const struct oci_linux *l = c->config->linux_;
-  if (c->cgroup && hy_cgroup_enter (c->cgroup, c->pid, NULL, err) < 0)
-    return -1;
   if (c->init.new_userns
       && hy_ns_write_id_maps (c->pid, l->uid_mappings, l->n_uid_mappings,
                               l->gid_mappings, l->n_gid_mappings, err) < 0)
@@ -455,7 +456,7 @@ finish (struct creation *c, hy_error_t *err)
   c->status.pid_start = hy_process_start_time (c->pid);
   if (c->status.pid_start == 0)
     return hy_error (err, ESRCH, "the container's init exited during setup");
-  if (hy_status_write (c->dirfd, &c->status, err) < 0)
+  if (hy_status_write_init (c->dirfd, &c->status, err) < 0)
     return -1;
   return write_pid_file (c->o->pid_file, c->pid, err);
 }
@@ -470,6 +471,7 @@ hy_state_dir_remove (const char *root, const char *id)
   if (fd >= 0)
     {
       unlinkat (fd, HY_STATUS_FILE, 0);
+      unlinkat (fd, HY_INIT_FILE, 0);
       unlinkat (fd, HY_EXEC_FIFO, 0);
       unlinkat (fd, HY_CONFIG_COPY, 0);
     }
@@ -503,6 +505,7 @@ release (struct creation *c)
   hy_cgroup_free (c->cgroup);
   hy_ns_fds_close (&c->init.ns);
   hy_seccomp_free (c->init.seccomp);
+  hy_cgroup_close_procs (c->init.cgroup_fds, c->init.n_cgroup_fds);
   if (c->init.fifo_fd >= 0)
     close (c->init.fifo_fd);
   if (c->sync_fd >= 0)
@@ -527,8 +530,10 @@ hy_container_create (const struct hy_create_opts *o, struct hy_created *out,
     r = make_state_dir (&c, err);
   if (r == 0)
     {
-      if (write_initial_status (&c, err) < 0 || write_config_copy (&c, err) < 0
-          || make_exec_fifo (&c, err) < 0 || make_cgroup (&c, err) < 0
+      fill_status (&c);
+      if (write_config_copy (&c, err) < 0 || make_exec_fifo (&c, err) < 0
+          || make_cgroup (&c, err) < 0
+          || hy_status_write (c.dirfd, &c.status, err) < 0
           || clone_init (&c, err) < 0 || send_go (&c, err) < 0
           || serve_init (&c, err) < 0 || finish (&c, err) < 0)
         r = -1;

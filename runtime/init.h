@@ -26,6 +26,8 @@ struct hy_init_args
   bool new_userns;
   struct hy_caps caps;         /* resolved by create */
   struct hy_seccomp *seccomp;  /* built by create; NULL without */
+  int *cgroup_fds;             /* cgroup.procs to join, opened by create */
+  size_t n_cgroup_fds;
 };
 
 __attribute__ ((noreturn)) void hy_init_run (struct hy_init_args *a);

@@ -123,18 +123,27 @@ loop (struct foreground *f, hy_error_t *err)
   return 0;
 }
 
-static int
-run_started (struct foreground *f, int master, hy_error_t *err)
+int
+hy_run_wait (pid_t pid, int master, int *exit_code, hy_error_t *err)
 {
+  struct foreground f = { .init = pid };
+  sigset_t all;
+  sigfillset (&all);
+  f.sigfd = signalfd (-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (f.sigfd < 0)
+    return hy_error_errno (err, "signalfd");
+  int r = 0;
   if (master >= 0)
     {
-      if (hy_tty_relay_new (master, STDIN_FILENO, STDOUT_FILENO, &f->relay,
-                            err) < 0)
-        return -1;
-      f->relaying = true;
+      r = hy_tty_relay_new (master, STDIN_FILENO, STDOUT_FILENO, &f.relay,
+                            err);
+      f.relaying = r == 0;
     }
-  int r = loop (f, err);
-  hy_tty_relay_free (f->relay);
+  if (r == 0)
+    r = loop (&f, err);
+  hy_tty_relay_free (f.relay);
+  close (f.sigfd);
+  *exit_code = f.exit_code;
   return r;
 }
 
@@ -143,23 +152,16 @@ hy_run_foreground (const char *root, const char *id,
                    const struct hy_created *created, bool keep,
                    int *exit_code, hy_error_t *err)
 {
-  struct foreground f = { .init = created->pid };
   _cleanup_close_ int master = created->pty_master;
-  sigset_t all;
-  sigfillset (&all);
   /* Processes the container leaves behind are ours to reap. */
   prctl (PR_SET_CHILD_SUBREAPER, 1);
-  f.sigfd = signalfd (-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (f.sigfd < 0)
-    return hy_error_errno (err, "signalfd");
+  *exit_code = 0;
   int r = start_container (root, id, err);
   if (r == 0)
-    r = run_started (&f, master, err);
+    r = hy_run_wait (created->pid, master, exit_code, err);
   else
-    kill (f.init, SIGKILL);
-  close (f.sigfd);
+    kill (created->pid, SIGKILL);
   if (!keep)
     delete_container (root, id);
-  *exit_code = f.exit_code;
   return r;
 }

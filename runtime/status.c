@@ -23,8 +23,6 @@ hy_status_write (int dirfd, const struct hy_status *s, hy_error_t *err)
   yajl_gen g = oci_gen_new (false);
   yajl_gen_map_open (g);
   oci_gen_kv_str (g, "id", s->id);
-  oci_gen_kv_int (g, "pid", s->pid);
-  oci_gen_kv_uint (g, "pidStart", s->pid_start);
   oci_gen_kv_str (g, "bundle", s->bundle);
   oci_gen_kv_str (g, "rootfs", s->rootfs);
   oci_gen_kv_str (g, "created", s->created);
@@ -41,17 +39,42 @@ hy_status_write (int dirfd, const struct hy_status *s, hy_error_t *err)
   return write_file_atomic (path, text, len, 0600, err);
 }
 
+int
+hy_status_write_init (int dirfd, const struct hy_status *s, hy_error_t *err)
+{
+  char text[64];
+  int n = snprintf (text, sizeof (text), "%d %llu\n", s->pid, s->pid_start);
+  _cleanup_free_ char *path = xasprintf ("/proc/self/fd/%d/%s", dirfd,
+                                         HY_INIT_FILE);
+  return write_file_atomic (path, text, (size_t) n, 0600, err);
+}
+
+/* The init file: absent while the container is being created. */
+static int
+read_init (int dirfd, struct hy_status *s, hy_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  _cleanup_error_ hy_error_t read_err = NULL;
+  if (read_file_at (dirfd, HY_INIT_FILE, 64, &text, NULL, &read_err) < 0)
+    {
+      if (read_err->errnum == ENOENT)
+        return 0;
+      *err = steal_pointer (&read_err);
+      return -1;
+    }
+  int pid;
+  if (sscanf (text, "%d %llu", &pid, &s->pid_start) != 2 || pid <= 0)
+    return hy_error (err, 0, "%s: malformed", HY_INIT_FILE);
+  s->pid = pid;
+  return 0;
+}
+
 static int
 parse_status (yajl_val doc, struct hy_status *s, hy_error_t *err)
 {
-  int64_t pid = 0;
   _cleanup_free_ char *isolation = NULL;
   if (oci_json_expect_object (doc, JPATH_ROOT, err) < 0
       || oci_json_string (doc, JPATH_ROOT, "id", true, &s->id, err) < 0
-      || oci_json_int64 (doc, JPATH_ROOT, "pid", true, 0, INT32_MAX, &pid,
-                         NULL, err) < 0
-      || oci_json_uint64 (doc, JPATH_ROOT, "pidStart", true, UINT64_MAX,
-                          (uint64_t *) &s->pid_start, NULL, err) < 0
       || oci_json_string (doc, JPATH_ROOT, "bundle", true, &s->bundle, err)
              < 0
       || oci_json_string (doc, JPATH_ROOT, "rootfs", true, &s->rootfs, err)
@@ -66,7 +89,6 @@ parse_status (yajl_val doc, struct hy_status *s, hy_error_t *err)
       || oci_json_bool (doc, JPATH_ROOT, "detached", false, &s->detached,
                         NULL, err) < 0)
     return -1;
-  s->pid = (pid_t) pid;
   if (hy_isolation_from_name (isolation, &s->isolation) < 0)
     return oci_json_key_error (err, JPATH_ROOT, "isolation",
                                "unknown isolation \"%s\"", isolation);
@@ -86,6 +108,8 @@ hy_status_read (int dirfd, struct hy_status *s, hy_error_t *err)
     return hy_error_prepend (err, "%s", HY_STATUS_FILE);
   int r = parse_status (doc, s, err);
   yajl_tree_free (doc);
+  if (r == 0)
+    r = read_init (dirfd, s, err);
   if (r < 0)
     {
       hy_status_release (s);

@@ -1,11 +1,15 @@
-/* What hyrun remembers of a container: <root>/<id>/status.json, written by
- * create and read by every other verb, and the live status derived from it
+/* What hyrun remembers of a container, and the live status derived from it
  * (the OCI statuses creating / created / running / paused / stopped).
  *
- * The directory <root>/<id>/ also holds exec.fifo (present between create
- * and start) and config.json (the validated config, for exec, hooks and
- * delete). Verbs that change a container hold an exclusive flock on the
- * directory. */
+ * <root>/<id>/ holds:
+ *   status.json  written once by create, after the cgroup exists
+ *   init         "<pid> <start time>" of the container's init, written once
+ *                when init is ready; absent while creating
+ *   exec.fifo    present between create and start
+ *   config.json  the validated config, for exec, hooks and delete
+ * Each file is created once and never replaced: a replacing rename makes
+ * ext4 flush data, which costs milliseconds on every create.  Verbs that
+ * change a container hold an exclusive flock on the directory. */
 #ifndef HYRUN_RUNTIME_STATUS_H
 #define HYRUN_RUNTIME_STATUS_H
 
@@ -19,6 +23,7 @@
 #define HY_STATUS_FILE "status.json"
 #define HY_EXEC_FIFO "exec.fifo"
 #define HY_CONFIG_COPY "config.json"
+#define HY_INIT_FILE "init"
 
 struct hy_status
 {
@@ -34,7 +39,10 @@ struct hy_status
   bool detached;                 /* no hyrun process waits on init */
 };
 
+/* Write status.json (everything but the pid) / the init file (the pid). */
 int hy_status_write (int dirfd, const struct hy_status *s, hy_error_t *err);
+int hy_status_write_init (int dirfd, const struct hy_status *s,
+                          hy_error_t *err);
 int hy_status_read (int dirfd, struct hy_status *s, hy_error_t *err);
 void hy_status_release (struct hy_status *s);
 

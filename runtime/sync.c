@@ -63,6 +63,16 @@ hy_sync_send_text (int sock, enum hy_sync_type type, const char *text)
 int
 hy_sync_recv (int sock, struct hy_sync_msg *m, int *fd, hy_error_t *err)
 {
+  int r = hy_sync_recv_or_eof (sock, m, fd, err);
+  if (r == 0)
+    return hy_error (err, 0, "the container's init exited during setup");
+  return r < 0 ? -1 : 0;
+}
+
+int
+hy_sync_recv_or_eof (int sock, struct hy_sync_msg *m, int *fd,
+                     hy_error_t *err)
+{
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
@@ -81,14 +91,14 @@ hy_sync_recv (int sock, struct hy_sync_msg *m, int *fd, hy_error_t *err)
   if (r < 0)
     return hy_error_errno (err, "receive from the sync socket");
   if (r == 0)
-    return hy_error (err, 0, "the container's init exited during setup");
+    return 0;
   if ((size_t) r != sizeof (*m))
     return hy_error (err, EPROTO, "short message on the sync socket");
   for (struct cmsghdr *c = CMSG_FIRSTHDR (&mh); c; c = CMSG_NXTHDR (&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       memcpy (fd, CMSG_DATA (c), sizeof (int));
   m->text[HY_SYNC_TEXT_MAX - 1] = '\0';
-  return 0;
+  return 1;
 }
 
 int

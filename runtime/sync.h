@@ -11,6 +11,15 @@
  *   init -> parent   READY         waiting on exec.fifo for `start`
  *   init -> parent   ERROR         text and errno of what failed
  *   init -> parent   WARN          a warning for create's log, any time
+ *
+ * `exec` uses the same socket between hyrun and the new process:
+ *
+ *   joiner -> parent PID           text: the new process's pid (the
+ *                                  joiner entered the namespaces and
+ *                                  forked it)
+ *   parent -> proc   GO            cgroup joined
+ *   proc -> parent   PTY, SECCOMP, WARN, ERROR as above; the socket closes
+ *                                  on a successful execve (close-on-exec)
  */
 #ifndef HYRUN_RUNTIME_SYNC_H
 #define HYRUN_RUNTIME_SYNC_H
@@ -28,6 +37,7 @@ enum hy_sync_type
   HY_SYNC_READY,
   HY_SYNC_ERROR,
   HY_SYNC_WARN,
+  HY_SYNC_PID,
 };
 
 #define HY_SYNC_TEXT_MAX 4000
@@ -51,6 +61,11 @@ void hy_sync_send_text (int sock, enum hy_sync_type type, const char *text);
 /* Receive one message; *fd gets the fd it carried or -1.  The other side
  * closing the socket is an error "<peer> closed the sync socket". */
 int hy_sync_recv (int sock, struct hy_sync_msg *m, int *fd, hy_error_t *err);
+
+/* The same, but the other side closing the socket is no error: returns 0
+ * then, 1 with a message. */
+int hy_sync_recv_or_eof (int sock, struct hy_sync_msg *m, int *fd,
+                         hy_error_t *err);
 
 /* Receive and require `type`; an ERROR message becomes the error. */
 int hy_sync_expect (int sock, enum hy_sync_type type, hy_error_t *err);

@@ -1,6 +1,8 @@
 /* Moving processes into the cgroup, or into a sub-cgroup of it (exec
  * --cgroup). */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,16 +62,21 @@ sub_applies (const struct hy_cgroup *cg, const struct hy_cgroup_dir *d,
   return !d->v2 && ((d->ctrls & s->ctrls) || str_eq (d->key, s->named));
 }
 
+/* Each directory goes to the first sub-cgroup that applies to it, else
+ * stays the container's own. */
 static int
-enter_dirs (struct hy_cgroup *cg, pid_t pid, const struct sub_cgroup *s,
-            hy_error_t *err)
+enter_dirs (struct hy_cgroup *cg, pid_t pid, const struct sub_cgroup *subs,
+            size_t n_subs, hy_error_t *err)
 {
   for (size_t i = 0; i < cg->n_dirs; i++)
     {
       const struct hy_cgroup_dir *d = &cg->dirs[i];
-      _cleanup_free_ char *target = s && sub_applies (cg, d, s)
-                                        ? hy_cg_join (d->path, s->path)
-                                        : xstrdup (d->path);
+      const struct sub_cgroup *s = NULL;
+      for (size_t j = 0; j < n_subs && s == NULL; j++)
+        if (sub_applies (cg, d, &subs[j]))
+          s = &subs[j];
+      _cleanup_free_ char *target
+          = s ? hy_cg_join (d->path, s->path) : xstrdup (d->path);
       if (hy_cg_writef (err, target, "cgroup.procs", "%d", (int) pid) < 0)
         return -1;
     }
@@ -77,16 +84,69 @@ enter_dirs (struct hy_cgroup *cg, pid_t pid, const struct sub_cgroup *s,
 }
 
 int
+hy_cgroup_enter_subs (struct hy_cgroup *cg, pid_t pid, char *const *subs,
+                      hy_error_t *err)
+{
+  size_t n = strv_len (subs);
+  struct sub_cgroup *s = xmalloc0 ((n + 1) * sizeof (*s));
+  int r = 0;
+  for (size_t i = 0; i < n && r == 0; i++)
+    r = parse_sub (subs[i], cg->mode, &s[i], err);
+  if (r == 0)
+    r = enter_dirs (cg, pid, s, n, err);
+  for (size_t i = 0; i < n; i++)
+    {
+      free (s[i].path);
+      free (s[i].named);
+    }
+  free (s);
+  return r;
+}
+
+int
 hy_cgroup_enter (struct hy_cgroup *cg, pid_t pid, const char *sub,
                  hy_error_t *err)
 {
-  if (sub == NULL)
-    return enter_dirs (cg, pid, NULL, err);
-  struct sub_cgroup s = { 0 };
-  int r = parse_sub (sub, cg->mode, &s, err);
-  if (r == 0)
-    r = enter_dirs (cg, pid, &s, err);
-  free (s.path);
-  free (s.named);
-  return r;
+  char *subs[] = { (char *) sub, NULL };
+  return hy_cgroup_enter_subs (cg, pid, sub ? subs : NULL, err);
+}
+
+int
+hy_cgroup_open_procs (struct hy_cgroup *cg, int **fds, size_t *n,
+                      hy_error_t *err)
+{
+  int *opened = xmalloc0 ((cg->n_dirs + 1) * sizeof (int));
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    {
+      _cleanup_free_ char *path
+          = hy_cg_join (cg->dirs[i].path, "cgroup.procs");
+      opened[i] = open (path, O_WRONLY | O_CLOEXEC);
+      if (opened[i] < 0)
+        {
+          hy_error_errno (err, "open `%s`", path);
+          hy_cgroup_close_procs (opened, i);
+          return -1;
+        }
+    }
+  *fds = opened;
+  *n = cg->n_dirs;
+  return 0;
+}
+
+void
+hy_cgroup_close_procs (int *fds, size_t n)
+{
+  for (size_t i = 0; fds && i < n; i++)
+    close (fds[i]);
+  free (fds);
+}
+
+int
+hy_cgroup_enter_self (const int *fds, size_t n, hy_error_t *err)
+{
+  for (size_t i = 0; i < n; i++)
+    if (write (fds[i], "0", 1) != 1)
+      return hy_error_errno (err, "join the container's cgroup (hierarchy %zu)",
+                             i);
+  return 0;
 }

@@ -22,13 +22,18 @@ memory_v1 (const char *dir, struct hy_cgroup_stats *out, hy_error_t *err)
                              &out->oom_kills, err)
              < 0)
     return -1;
-  uint64_t memsw;
+  uint64_t memsw, memsw_limit;
   if (hy_cg_exists (dir, "memory.memsw.usage_in_bytes"))
     {
-      if (hy_cg_read_u64 (dir, "memory.memsw.usage_in_bytes", &memsw, err) < 0)
+      if (hy_cg_read_u64 (dir, "memory.memsw.usage_in_bytes", &memsw, err) < 0
+          || hy_cg_read_u64 (dir, "memory.memsw.limit_in_bytes", &memsw_limit,
+                             err) < 0)
         return -1;
       out->swap_usage
           = memsw > out->memory_usage ? memsw - out->memory_usage : 0;
+      out->swap_limit = memsw_limit > out->memory_limit
+                            ? memsw_limit - out->memory_limit
+                            : 0;
     }
   return 0;
 }
@@ -54,6 +59,7 @@ cpu_v1 (const char *dir, struct hy_cgroup_stats *out, hy_error_t *err)
   _cleanup_free_ char *stat = NULL;
   if (hy_cg_read (dir, "cpu.stat", &stat, err) < 0)
     return -1;
+  out->cpu_periods = hy_cg_text_key_u64 (stat, "nr_periods");
   out->cpu_throttled_periods = hy_cg_text_key_u64 (stat, "nr_throttled");
   out->cpu_throttled_ns = hy_cg_text_key_u64 (stat, "throttled_time");
   return 0;

@@ -25,6 +25,7 @@ memory_v2 (const char *dir, struct hy_cgroup_stats *out, hy_error_t *err)
       || hy_cg_read_u64 (dir, "memory.max", &out->memory_limit, err) < 0
       || read_optional (dir, "memory.peak", &out->memory_max_usage, err) < 0
       || read_optional (dir, "memory.swap.current", &out->swap_usage, err) < 0
+      || read_optional (dir, "memory.swap.max", &out->swap_limit, err) < 0
       || hy_cg_read (dir, "memory.events", &events, err) < 0)
     return -1;
   out->memory_failcnt = hy_cg_text_key_u64 (events, "max");
@@ -49,6 +50,7 @@ cpu_v2 (const char *dir, unsigned ctrls, struct hy_cgroup_stats *out,
     }
   if (ctrls & HY_CG_CPU)
     {
+      out->cpu_periods = hy_cg_text_key_u64 (stat, "nr_periods");
       out->cpu_throttled_periods = hy_cg_text_key_u64 (stat, "nr_throttled");
       out->cpu_throttled_ns
           = hy_cg_text_key_u64 (stat, "throttled_usec") * 1000;

@@ -50,9 +50,9 @@ enum hy_cgroup_mode
 struct hy_cgroup_stats
 {
   uint64_t memory_usage, memory_limit, memory_max_usage, memory_failcnt;
-  uint64_t swap_usage;
+  uint64_t swap_usage, swap_limit; /* swap alone (v1: memsw - memory) */
   uint64_t cpu_usage_ns, cpu_user_ns, cpu_system_ns;
-  uint64_t cpu_throttled_periods, cpu_throttled_ns;
+  uint64_t cpu_periods, cpu_throttled_periods, cpu_throttled_ns;
   uint64_t pids_current, pids_limit;
   uint64_t blkio_read_bytes, blkio_write_bytes;
   uint64_t oom_kills;
@@ -104,6 +104,21 @@ int hy_cgroup_apply_resources (struct hy_cgroup *cg,
  * only in the v1 hierarchies of those controllers; it must exist. */
 int hy_cgroup_enter (struct hy_cgroup *cg, pid_t pid, const char *sub,
                      hy_error_t *err);
+
+/* The same with several sub-cgroups (NULL-terminated; NULL or empty: the
+ * container's cgroup): each hierarchy takes the first that applies to it,
+ * so "cpu:a" and "memory:b" split as runc's exec --cgroup does. */
+int hy_cgroup_enter_subs (struct hy_cgroup *cg, pid_t pid, char *const *subs,
+                          hy_error_t *err);
+
+/* The cgroup.procs file of every directory, opened for writing, so that a
+ * new process can move itself in: writing "0" is much cheaper than another
+ * process writing its pid (which waits for an RCU grace period). */
+int hy_cgroup_open_procs (struct hy_cgroup *cg, int **fds, size_t *n,
+                          hy_error_t *err);
+void hy_cgroup_close_procs (int *fds, size_t n);
+/* Move the caller in through those fds. */
+int hy_cgroup_enter_self (const int *fds, size_t n, hy_error_t *err);
 
 /* Freeze or thaw, returning once the kernel reports the state reached
  * (v1 freezer.state, v2 cgroup.events "frozen"). */

@@ -1,17 +1,22 @@
 /* Verbs on an existing container: start, state, kill, delete, pause,
  * resume, ps, events.  They check their arguments, then look the
  * container up in --root. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 
 #include "common/util.h"
 #include "runtime/cli/cli.h"
 #include "runtime/container.h"
+#include "runtime/create.h"
+#include "runtime/events.h"
 #include "runtime/lifecycle.h"
 #include "runtime/log.h"
+#include "runtime/ps.h"
 #include "runtime/signals.h"
 
 enum
@@ -176,6 +181,14 @@ delete_action (struct hy_container *c, void *arg, hy_error_t *err)
   return hy_container_delete (c, *(bool *) arg, err);
 }
 
+static bool
+half_made (const char *root, const char *id)
+{
+  _cleanup_free_ char *status = xasprintf ("%s/%s/%s", root, id,
+                                           HY_STATUS_FILE);
+  return access (status, F_OK) < 0 && errno == ENOENT;
+}
+
 static int
 delete_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
             char **argv, hy_error_t *err)
@@ -205,7 +218,16 @@ delete_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
       hy_log_debug ("delete: container \"%s\" does not exist", id);
       return 0;
     }
-  return with_container (cli, id, LOCK_EX, delete_action, &force, err);
+  if (with_container (cli, id, LOCK_EX, delete_action, &force, err) == 0)
+    return 0;
+  if (!force || !half_made (cli->root, id))
+    return -1;
+  /* A create killed before status.json: nothing else can exist yet. */
+  hy_log_warning ("delete: %s; removing the half-made state directory",
+                  (*err)->msg);
+  hy_error_release (err);
+  hy_state_dir_remove (cli->root, id);
+  return 0;
 }
 
 /* ---- ps ---- */
@@ -215,6 +237,27 @@ static const struct option ps_options[] = {
   CLI_OPTION_HELP,
   CLI_OPTION_END,
 };
+
+struct ps_args
+{
+  bool json;
+  char **ps_args; /* for the host's ps; NULL-ended, maybe empty */
+};
+
+static int
+ps_action (struct hy_container *c, void *arg, hy_error_t *err)
+{
+  const struct ps_args *a = arg;
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n;
+  if (hy_container_pids (c, &pids, &n, err) < 0)
+    return -1;
+  if (!a->json)
+    return hy_ps_table (pids, n, a->ps_args, stdout, err);
+  _cleanup_free_ char *json = hy_ps_json (pids, n);
+  printf ("%s\n", json);
+  return 0;
+}
 
 static int
 ps_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
@@ -242,7 +285,8 @@ ps_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
       || cli_need_cgroups (cli, err) < 0)
     return -1;
   hy_log_debug ("ps: %s output", json ? "json" : "table");
-  return cli_with_container (cli, cmd, argv[optind], err);
+  struct ps_args a = { json, argv + optind + 1 };
+  return with_container (cli, argv[optind], LOCK_SH, ps_action, &a, err);
 }
 
 /* ---- events ---- */
@@ -253,6 +297,19 @@ static const struct option events_options[] = {
   CLI_OPTION_HELP,
   CLI_OPTION_END,
 };
+
+struct events_args
+{
+  bool stats;
+  uint64_t interval_ns;
+};
+
+static int
+events_action (struct hy_container *c, void *arg, hy_error_t *err)
+{
+  const struct events_args *a = arg;
+  return hy_container_events (c, a->stats, a->interval_ns, stdout, err);
+}
 
 static int
 events_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
@@ -280,7 +337,8 @@ events_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
     return -1;
   hy_log_debug ("events: %s every %llu ns", stats ? "stats once" : "stream",
                 (unsigned long long) interval_ns);
-  return cli_with_container (cli, cmd, argv[optind], err);
+  struct events_args a = { stats, interval_ns };
+  return with_container (cli, argv[optind], LOCK_SH, events_action, &a, err);
 }
 
 /* ---- the table entries ---- */

@@ -2,13 +2,19 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "oci/config-internal.h"
 #include "runtime/cli/cli.h"
 #include "runtime/container.h"
+#include "runtime/exec.h"
 #include "runtime/host-features.h"
+#include "runtime/lifecycle.h"
+#include "runtime/log.h"
+#include "runtime/run.h"
 
 #define PROCESS_FILE_MAX (16 << 20)
 
@@ -52,7 +58,7 @@ struct exec_args
   char **env, **caps, **cgroups;
   uint32_t *gids;
   size_t n_gids;
-  bool has_user;
+  bool has_user, has_gid;
   uint32_t uid, gid;
   const char *cwd, *console_socket, *pid_file, *process_label, *apparmor;
   bool tty, detach, no_new_privs, ignore_paused;
@@ -99,6 +105,7 @@ parse_user (struct exec_args *a, const char *s, hy_error_t *err)
   if (!id32 (uid, &a->uid) || (gid && !id32 (gid, &a->gid)))
     return cli_bad_value (err, "--user", s, "UID[:GID], numeric");
   a->has_user = true;
+  a->has_gid = gid != NULL;
   return 0;
 }
 
@@ -205,6 +212,216 @@ exec_option (struct exec_args *a, int opt, hy_error_t *err)
   return 0;
 }
 
+/* runc's rules: "path" alone, or "ctrl[,ctrl]:path" with each controller
+ * named once. */
+static int
+check_cgroups (char **cgroups, hy_error_t *err)
+{
+  _cleanup_strv_ char **seen = NULL;
+  for (size_t i = 0; cgroups && cgroups[i]; i++)
+    {
+      const char *c = cgroups[i], *colon = strchr (c, ':');
+      if (colon == NULL)
+        {
+          if (strv_len (cgroups) != 1)
+            return hy_error (err, 0, "invalid --cgroup argument: %s (missing "
+                                     "<controller>: prefix)", c);
+          continue;
+        }
+      _cleanup_free_ char *list = xstrndup (c, (size_t) (colon - c));
+      char *save = NULL;
+      for (char *ctrl = strtok_r (list, ",", &save); ctrl;
+           ctrl = strtok_r (NULL, ",", &save))
+        {
+          if (strv_contains (seen, ctrl))
+            return hy_error (err, 0, "invalid --cgroup argument(s): "
+                                     "controller %s specified multiple times",
+                             ctrl);
+          push (&seen, ctrl);
+        }
+      if (colon == c || colon[-1] == ',' || strstr (list, ",,"))
+        return hy_error (err, 0, "invalid --cgroup argument: %s (empty "
+                                 "<controller> prefix)", c);
+    }
+  return 0;
+}
+
+static int
+check_status (struct hy_container *c, bool ignore_paused, hy_error_t *err)
+{
+  switch (hy_container_status (c))
+    {
+    case OCI_STATUS_STOPPED:
+      return hy_error (err, 0, "cannot exec a container that has stopped");
+    case OCI_STATUS_PAUSED:
+      if (ignore_paused)
+        return 0;
+      return hy_error (err, 0, "cannot exec in a paused container (use "
+                               "--ignore-paused to override)");
+    case OCI_STATUS_CREATING:
+      return hy_error (err, 0, "cannot exec in container \"%s\": it is "
+                               "still being created", c->status.id);
+    default:
+      return 0;
+    }
+}
+
+/* KEY=VALUE replaces the KEY entry, else comes last (runc: last wins). */
+static void
+set_env (char ***env, const char *entry)
+{
+  size_t key_len = (size_t) (strchr (entry, '=') - entry) + 1;
+  for (size_t i = 0; *env && (*env)[i]; i++)
+    if (strncmp ((*env)[i], entry, key_len) == 0)
+      {
+        free ((*env)[i]);
+        (*env)[i] = xstrdup (entry);
+        return;
+      }
+  push (env, entry);
+}
+
+/* runc 1.1.2+: --cap adds to every set but the inheritable one. */
+static void
+add_caps (struct oci_process *p, char **caps)
+{
+  if (caps == NULL)
+    return;
+  if (p->capabilities == NULL)
+    p->capabilities = xmalloc0 (sizeof (*p->capabilities));
+  struct oci_capabilities *c = p->capabilities;
+  for (size_t i = 0; caps[i]; i++)
+    {
+      push (&c->bounding, caps[i]);
+      push (&c->effective, caps[i]);
+      push (&c->permitted, caps[i]);
+      push (&c->ambient, caps[i]);
+    }
+}
+
+/* The command line over the container's process, as runc's getProcess. */
+static void
+apply_flags (struct oci_process *p, const struct exec_args *a, char **args)
+{
+  strv_free (p->args);
+  p->args = strv_dup (args);
+  if (a->cwd)
+    {
+      free (p->cwd);
+      p->cwd = xstrdup (a->cwd);
+    }
+  add_caps (p, a->caps);
+  for (size_t i = 0; a->env && a->env[i]; i++)
+    set_env (&p->env, a->env[i]);
+  p->terminal = a->tty;
+  if (a->no_new_privs)
+    p->no_new_privileges = p->has_no_new_privileges = true;
+  if (a->has_user)
+    p->user.uid = a->uid;
+  if (a->has_gid)
+    p->user.gid = a->gid;
+  if (a->n_gids)
+    {
+      struct oci_user *u = &p->user;
+      u->additional_gids = xrealloc (
+          u->additional_gids,
+          (u->n_additional_gids + a->n_gids) * sizeof (uint32_t));
+      memcpy (u->additional_gids + u->n_additional_gids, a->gids,
+              a->n_gids * sizeof (uint32_t));
+      u->n_additional_gids += a->n_gids;
+    }
+}
+
+/* -p: the document as given; capabilities and rlimits it lacks are the
+ * container's, as runc does. */
+static void
+complete_process (struct oci_process *p, struct oci_process *base)
+{
+  if (p->capabilities == NULL)
+    p->capabilities = steal_pointer (&base->capabilities);
+  if (p->n_rlimits == 0)
+    {
+      struct oci_rlimit *empty = p->rlimits;
+      p->rlimits = steal_pointer (&base->rlimits);
+      p->n_rlimits = base->n_rlimits;
+      base->rlimits = empty;
+      base->n_rlimits = 0;
+    }
+}
+
+static int
+make_process (struct exec_args *a, char **args, const struct oci_config *cfg,
+              struct oci_process **out, hy_error_t *err)
+{
+  if (cfg->process == NULL)
+    return hy_error (err, 0, "the container's config has no process");
+  /* A copy of the container's process that the flags may change. */
+  _cleanup_free_ char *json = oci_process_to_json (cfg->process, false);
+  _cleanup_process_ struct oci_process *base = NULL;
+  if (oci_process_parse (json, HY_CONFIG_COPY, &base, err) < 0)
+    return -1;
+  if (a->process)
+    {
+      complete_process (a->process, base);
+      *out = steal_pointer (&a->process);
+      return 0;
+    }
+  apply_flags (base, a, args);
+  *out = steal_pointer (&base);
+  return 0;
+}
+
+static int
+check_terminal (const struct exec_args *a, const struct oci_process *p,
+                hy_error_t *err)
+{
+  if (p->terminal && a->detach && a->console_socket == NULL)
+    return hy_error (err, 0, "cannot allocate a tty when hyrun detaches "
+                             "without --console-socket");
+  if (!p->terminal && a->console_socket)
+    return hy_error (err, 0, "--console-socket needs a terminal (--tty or "
+                             "process.terminal)");
+  return 0;
+}
+
+static int
+exec_in_container (struct hy_cli *cli, struct exec_args *a, const char *id,
+                   char **args, hy_error_t *err)
+{
+  struct hy_container c;
+  _cleanup_process_ struct oci_process *p = NULL;
+  struct hy_executed done = { .pid = -1, .pty_master = -1 };
+  if (hy_container_load (cli->root, id, LOCK_SH, &c, err) < 0)
+    return -1;
+  if (a->apparmor || a->process_label)
+    hy_log_debug ("exec: --apparmor and --process-label are ignored");
+  struct hy_exec_opts o = {
+    .container = &c,
+    .cgroups = a->cgroups,
+    .console_socket = a->console_socket,
+    .pid_file = a->pid_file,
+    .preserve_fds = (unsigned) a->preserve_fds,
+    .keep_pty = !a->detach && a->console_socket == NULL,
+  };
+  int r = -1;
+  if (check_status (&c, a->ignore_paused, err) == 0
+      && make_process (a, args, c.config, &p, err) == 0
+      && check_terminal (a, p, err) == 0
+      && (a->detach || hy_run_block_signals (err) == 0))
+    {
+      o.process = p;
+      r = hy_container_exec (&o, &done, err);
+    }
+  /* Waiting must not hold the lock: kill and delete take it. */
+  hy_container_release (&c);
+  if (r < 0 || a->detach)
+    return r;
+  r = hy_run_wait (done.pid, done.pty_master, &cli->exit_code, err);
+  if (done.pty_master >= 0)
+    close (done.pty_master);
+  return r;
+}
+
 static int
 exec_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
           char **argv, hy_error_t *err)
@@ -232,11 +449,11 @@ exec_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
     return hy_error (err, 0,
                      "a command to run is required after the "
                      "container id (or --process FILE)");
-  if (hy_container_id_validate (argv[optind], err) < 0)
+  if (hy_container_id_validate (argv[optind], err) < 0
+      || check_cgroups (a.cgroups, err) < 0)
     return -1;
-  return cli_with_container (cli, cmd, argv[optind], err);
+  return exec_in_container (cli, &a, argv[optind], argv + optind + 1, err);
 }
-
 const struct hy_command hy_cmd_exec = {
   .name = "exec",
   .summary = "execute a new process inside a container",

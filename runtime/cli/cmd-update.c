@@ -9,6 +9,8 @@
 #include "oci/config-internal.h"
 #include "runtime/cli/cli.h"
 #include "runtime/container.h"
+#include "runtime/lifecycle.h"
+#include "runtime/update.h"
 
 #define RESOURCES_MAX (1 << 20)
 
@@ -258,6 +260,24 @@ load_resources (const char *path, struct oci_resources **out, hy_error_t *err)
   return r < 0 ? hy_error_prepend (err, "%s", name) : 0;
 }
 
+/* hyrun has no Intel RDT support; runc's words when the host has none. */
+static int
+check_intel_rdt (const struct update_args *a, hy_error_t *err)
+{
+  bool rdt = access ("/sys/fs/resctrl/info", F_OK) == 0;
+  if (a->l3_cache_schema)
+    return hy_error (err, 0, rdt ? "--l3-cache-schema: Intel RDT is not "
+                                   "supported yet"
+                                 : "Intel RDT/CAT: l3 cache schema is not "
+                                   "enabled");
+  if (a->mem_bw_schema)
+    return hy_error (err, 0, rdt ? "--mem-bw-schema: Intel RDT is not "
+                                   "supported yet"
+                                 : "Intel RDT/MBA: memory bandwidth schema "
+                                   "is not enabled");
+  return 0;
+}
+
 static int
 update_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
             char **argv, hy_error_t *err)
@@ -292,7 +312,13 @@ update_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
     }
   if (cli_need_cgroups (cli, err) < 0)
     return -1;
-  return cli_with_container (cli, cmd, argv[optind], err);
+  struct hy_container c;
+  if (hy_container_load (cli->root, argv[optind], LOCK_EX, &c, err) < 0)
+    return -1;
+  r = check_intel_rdt (&a, err) < 0 ? -1
+                                     : hy_container_update (&c, a.flags, err);
+  hy_container_release (&c);
+  return r;
 }
 
 const struct hy_command hy_cmd_update = {

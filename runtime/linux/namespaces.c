@@ -169,10 +169,14 @@ join_one (struct hy_ns_fds *f, enum oci_namespace_type t, hy_error_t *err)
   if (f->fd[t] < 0)
     return 0;
   if (setns (f->fd[t], hy_ns_clone_flag (t)) < 0)
-    return hy_error_errno (err,
-                           "join the %s namespace `%s` "
-                           "(.linux.namespaces[%zu])",
-                           oci_namespace_names[t], f->path[t], f->index[t]);
+    return f->index[t] == HY_NS_NO_INDEX
+               ? hy_error_errno (err, "join the %s namespace `%s`",
+                                 oci_namespace_names[t], f->path[t])
+               : hy_error_errno (err,
+                                 "join the %s namespace `%s` "
+                                 "(.linux.namespaces[%zu])",
+                                 oci_namespace_names[t], f->path[t],
+                                 f->index[t]);
   close (f->fd[t]);
   f->fd[t] = -1;
   return 0;

@@ -36,8 +36,10 @@ struct hy_ns_fds
 {
   int fd[OCI_NS_TYPES];
   const char *path[OCI_NS_TYPES];
-  size_t index[OCI_NS_TYPES];
+  size_t index[OCI_NS_TYPES]; /* HY_NS_NO_INDEX: not from the config */
 };
+
+#define HY_NS_NO_INDEX ((size_t) -1)
 
 void hy_ns_fds_init (struct hy_ns_fds *f);
 void hy_ns_fds_close (struct hy_ns_fds *f);

@@ -51,6 +51,16 @@ out=$(hy run -b "$b" ns)
 [[ $out == $'1\nhyrun' ]] || fail "pid/hostname inside: $out"
 no_leftovers ns
 
+# seccomp without no_new_privs (as Docker and podman send it): loaded
+# while init still holds CAP_SYS_ADMIN, and enforced
+b=$(bundle seccomp sh -c 'mkdir /tmp/blocked 2>&1; echo rc=$?')
+jq '.process.noNewPrivileges = false | .linux.seccomp = {
+      "defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}' \
+  "$b/config.json" > "$b/seccomp.json"
+out=$(hy run -b "$b" -f seccomp.json seccomp)
+[[ $out == *"Operation not permitted"*"rc=1" ]] || fail "seccomp: $out"
+
 # a signal ends the container: 128 + signal
 b=$(bundle killed sleep 1000)
 hy run -b "$b" killed & runner=$!
@@ -103,5 +113,25 @@ set +e; hy create -b "$b" missing 2> "$tmp/err"; rc=$?; set -e
 ((rc == 1)) || fail "missing binary: exit $rc"
 grep -q 'no-such-binary' "$tmp/err" || fail "missing binary error: $(cat "$tmp/err")"
 no_leftovers missing
+
+# create killed (-9) while a createRuntime hook runs: init goes with it and
+# delete --force removes the rest
+b=$(bundle killedcreate true)
+jq '.hooks.createRuntime = [{"path": "/bin/sleep", "args": ["sleep", "2"]}]' \
+  "$b/config.json" > "$b/hooked.json"
+"$HYRUN" --root "$root" create -b "$b" -f hooked.json killedcreate & creator=$!
+for _ in $(seq 50); do
+  pgrep -P "$creator" sleep >/dev/null && break
+  sleep 0.1
+done
+kill -9 "$creator"
+wait "$creator" || true
+hy delete --force killedcreate
+no_leftovers killedcreate
+
+# a state dir without status.json (create killed early) goes with --force
+mkdir -p "$root/halfmade"
+hy delete --force halfmade
+[[ ! -e $root/halfmade ]] || fail "half-made state dir kept"
 
 echo "lifecycle: ok"

@@ -3,14 +3,18 @@
 #
 #   tests/integration/runc-suite.sh [--runtime PATH] [--filter REGEX]
 #                                   [--files "run.bats start.bats ..."]
-#                                   [--timeout SECONDS] [--out DIR] [--no-setup]
+#                                   [--timeout SECONDS] [--cmd-timeout SECONDS]
+#                                   [--out DIR] [--no-setup]
 #
 #   --runtime PATH   the runtime under test (default build/runtime/hyrun);
 #                    /usr/sbin/runc gives the baseline
 #   --filter REGEX   only the tests whose name matches (bats --filter)
 #   --files LIST     only these test files (default: all but the excluded)
-#   --timeout S      limit for one test file (default 900 s); the tests a
+#   --timeout S      limit for one test file (default 600 s); the tests a
 #                    file did not report by then count as failed
+#   --cmd-timeout S  a runtime command of the suite still running after S
+#                    seconds (default 60) is killed, so that its test fails
+#                    instead of hanging the file; runc's longest, `runc events`, takes ~7 s
 #   --out DIR        where results go (default build/runc-suite)
 #   --no-setup       do not run runc-suite-setup.sh (apt, runc's source)
 #
@@ -34,14 +38,15 @@ EXCLUDED=(seccomp-notify.bats seccomp-notify-compat.bats checkpoint.bats
 
 usage ()
 {
-  sed -n '4,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 runtime=$top/build/runtime/hyrun
 filter=
 files=
-timeout_s=900
+timeout_s=600
+cmd_timeout=60
 out=$top/build/runc-suite
 setup=true
 while (($#)); do
@@ -54,10 +59,12 @@ while (($#)); do
     --files=*) files=${1#*=} ;;
     --timeout) (($# >= 2)) || usage; timeout_s=$2; shift ;;
     --timeout=*) timeout_s=${1#*=} ;;
+    --cmd-timeout) (($# >= 2)) || usage; cmd_timeout=$2; shift ;;
+    --cmd-timeout=*) cmd_timeout=${1#*=} ;;
     --out) (($# >= 2)) || usage; out=$2; shift ;;
     --out=*) out=${1#*=} ;;
     --no-setup) setup=false ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "runc-suite: unknown argument $1" >&2; usage ;;
   esac
   shift
@@ -71,11 +78,20 @@ die ()
 
 ((EUID == 0)) || die "must run as root (the suite runs containers as root)"
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "--timeout takes a number of seconds"
+[[ $cmd_timeout =~ ^[1-9][0-9]*$ ]] || die "--cmd-timeout takes a number of seconds"
 if [[ $runtime != */* ]]; then
   runtime=$(command -v "$runtime") || die "no runtime $runtime on PATH"
 fi
 [[ -x $runtime && -f $runtime ]] || die "runtime $runtime is not an executable file"
 runtime=$(cd "$(dirname "$runtime")" && pwd)/$(basename "$runtime")
+
+# One run at a time: the suite's cgroup names and the cleanup of what a run
+# left behind (/tmp/runc-suite.*) are machine-wide.
+exec 9> /run/lock/hyrun-runc-suite.lock
+flock -n 9 || die "another runc-suite.sh run holds /run/lock/hyrun-runc-suite.lock"
+stale=(/tmp/runc-suite.*)
+[[ -e ${stale[0]} ]] || stale=()
+bash "$here/runc-suite-clean.sh" "$runtime" "${stale[@]}" | sed 's/^/  /'
 
 # ---- runc's source, host packages
 cache=${HYRUN_RUNC_SRC_CACHE:-/var/cache/hyrun/runc-src}
@@ -191,19 +207,74 @@ record ()
   esac
 }
 
-# Delete what a file left behind: its containers (teardown does it unless
-# the file was killed) and its temporary directory.
-clean_tmp ()
+# Thaw the frozen cgroups (v1 freezer, v2 cgroup.freeze) of process $1: a
+# frozen process does not die of SIGKILL until then.
+thaw_cgroups_of ()
 {
-  local tmp=$1 state ct
-  for state in "$tmp"/bats-run-*/runc.*/state; do
-    [[ -d $state ]] || continue
-    for ct in $("$runtime" --root "$state" list -q 2>/dev/null); do
-      "$runtime" --root "$state" delete -f "$ct" >/dev/null 2>&1 || true
-    done
+  local hier ctrl path f v2=/sys/fs/cgroup/unified
+  [[ -f /sys/fs/cgroup/cgroup.controllers ]] && v2=/sys/fs/cgroup
+  while IFS=: read -r hier ctrl path; do
+    [[ $path == / ]] && continue
+    f=
+    if [[ $ctrl == freezer ]]; then
+      f=/sys/fs/cgroup/freezer$path/freezer.state
+      [[ $(cat "$f" 2>/dev/null) == FROZEN ]] && echo THAWED > "$f" 2>/dev/null
+    elif [[ $hier == 0 ]]; then
+      f=$v2$path/cgroup.freeze
+      [[ $(cat "$f" 2>/dev/null) == 1 ]] && echo 0 > "$f" 2>/dev/null
+    fi
+  done < "/proc/$1/cgroup" 2>/dev/null
+  return 0
+}
+
+# SIGKILL process $1 and its descendants, thawed first: a runtime command
+# killed alone leaves its children holding the pipe bats reads its output
+# from, and the test waits for them for ever.
+kill_tree ()
+{
+  local -a tree=("$1")
+  local -A children=()
+  local pid ppid i=0
+  while read -r pid ppid; do
+    children[$ppid]+=" $pid"
+  done < <(ps -eo pid=,ppid=)
+  while ((i < ${#tree[@]})); do
+    tree+=(${children[${tree[i]}]:-})
+    i=$((i + 1))
   done
-  # --one-file-system: a bundle may still have something mounted on it.
-  rm -rf --one-file-system "$tmp" 2>/dev/null || true
+  for pid in "${tree[@]}"; do
+    thaw_cgroups_of "$pid"
+  done
+  kill -KILL "${tree[@]}" 2>/dev/null || true
+}
+
+# Kill the runtime commands of the current file (their command line names
+# its TMPDIR) that have run for more than --cmd-timeout seconds.
+watchdog ()
+{
+  local tmp=$1 log=$2 pid etimes args
+  local -A seen=()
+  while sleep 5; do
+    while read -r pid etimes args; do
+      [[ $args == "$runtime "* && $args == *"$tmp/"* ]] || continue
+      ((etimes >= cmd_timeout)) || continue
+      if [[ -z ${seen[$pid]:-} ]]; then
+        seen[$pid]=1
+        echo "runc-suite: watchdog killed pid $pid after $etimes s: $args" |
+          tee -a "$log" | cut -c1-200 | sed 's/^/   /'
+      fi
+      kill_tree "$pid"
+    done < <(ps -eo pid=,etimes=,args=)
+  done
+}
+
+# The names of the tests of file $1 that --filter selects, in order.
+test_names ()
+{
+  local name
+  while IFS= read -r name; do
+    [[ -z $filter || $name =~ $filter ]] && printf '%s\n' "$name"
+  done < <(gawk 'match($0, /^[ \t]*@test[ \t]+"(.*)"[ \t]*\{[ \t]*$/, m) { print m[1] }' "$1")
 }
 
 for f in "${selected[@]}"; do
@@ -219,6 +290,8 @@ for f in "${selected[@]}"; do
   log=$out/logs/$f.log
   tap=$out/tap/${f%.bats}.tap
   cmd=$(printf '%q ' timeout -k 10 "$timeout_s" bats "${bats_args[@]}" "$suite_dir/$f")
+  watchdog "$tmp" "$log" &
+  watchdog_pid=$!
   # script(1) gives the tests a terminal as stdin/stdout, as runc's CI does.
   reported=0
   in_failure=false
@@ -256,12 +329,19 @@ for f in "${selected[@]}"; do
     why="not reported: $f was killed after ${timeout_s} s or bats failed"
     grep -q 'bats exit status 124' "$log" 2>/dev/null &&
       why="not reported: $f timed out after ${timeout_s} s"
+    mapfile -t names < <(test_names "$suite_dir/$f")
     for ((i = reported + 1; i <= expected; i++)); do
-      record fail "$f: test $i of $expected"
+      if ((${#names[@]} == expected)); then
+        record fail "$f: ${names[i - 1]}"
+      else
+        record fail "$f: test $i of $expected"
+      fi
       printf '# %s\n' "$why" >> "$results"
     done
   fi
-  clean_tmp "$tmp"
+  kill "$watchdog_pid" 2>/dev/null || true
+  wait "$watchdog_pid" 2>/dev/null || true
+  bash "$here/runc-suite-clean.sh" "$runtime" "$tmp" | tee -a "$log" | sed 's/^/   /'
   echo "   ($f: $((SECONDS - file_start)) s)"
 done
 

@@ -121,6 +121,18 @@ test_block_io (void **state)
   assert_int_equal (b->throttle_write_iops[0].rate, 300);
 }
 
+/* Docker sends "weight": 0; runc and crun read it as not set. */
+static void
+test_block_io_zero_weight_is_unset (void **state)
+{
+  (void) state;
+  _cleanup_config_ struct oci_config *c
+      = parse_resources_ok ("{\"blockIO\":{\"weight\":0,\"leafWeight\":0}}");
+  const struct oci_block_io *b = c->linux_->resources->block_io;
+  assert_false (b->has_weight);
+  assert_false (b->has_leaf_weight);
+}
+
 static void
 test_hugepages_network_pids (void **state)
 {
@@ -442,6 +454,7 @@ main (void)
     cmocka_unit_test (test_memory),
     cmocka_unit_test (test_cpu),
     cmocka_unit_test (test_block_io),
+    cmocka_unit_test (test_block_io_zero_weight_is_unset),
     cmocka_unit_test (test_hugepages_network_pids),
     cmocka_unit_test (test_rdma_unified),
     cmocka_unit_test (test_cpu_lists),
