@@ -370,33 +370,6 @@ on_hooks (struct creation *c, hy_error_t *err)
 }
 
 static int
-on_pty (struct creation *c, int fd, hy_error_t *err)
-{
-  _cleanup_close_ int master = fd;
-  if (c->o->console_socket)
-    return hy_console_socket_send (c->o->console_socket, master, err);
-  if (c->o->keep_pty)
-    {
-      c->pty_master = steal_fd (&master);
-      return 0;
-    }
-  return hy_error (err, 0, "process.terminal needs --console-socket when "
-                           "the container is detached");
-}
-
-static int
-on_seccomp (struct creation *c, int fd, hy_error_t *err)
-{
-  _cleanup_close_ int notify_fd = fd;
-  const struct oci_seccomp *s = c->config->linux_->seccomp;
-  _cleanup_free_ char *state = creating_state (c);
-  if (hy_seccomp_send_listener (s->listener_path, notify_fd, state,
-                                s->listener_metadata, err) < 0)
-    return -1;
-  return hy_sync_send (c->sync_fd, HY_SYNC_SECCOMP_DONE, -1, err);
-}
-
-static int
 serve_init (struct creation *c, hy_error_t *err)
 {
   for (;;)
@@ -411,10 +384,15 @@ serve_init (struct creation *c, hy_error_t *err)
           r = on_hooks (c, err);
           break;
         case HY_SYNC_PTY:
-          r = on_pty (c, fd, err);
+          r = hy_sync_take_pty (fd, c->o->console_socket,
+                                c->o->keep_pty ? &c->pty_master : NULL, err);
           break;
         case HY_SYNC_SECCOMP:
-          r = on_seccomp (c, fd, err);
+          {
+            _cleanup_free_ char *state = creating_state (c);
+            r = hy_sync_take_seccomp (c->sync_fd, fd,
+                                      c->config->linux_->seccomp, state, err);
+          }
           break;
         case HY_SYNC_WARN:
           hy_log_warning ("%s", m.text);

@@ -254,33 +254,6 @@ send_go (struct execution *e, hy_error_t *err)
   return hy_sync_send (e->sync_fd, HY_SYNC_GO, -1, err);
 }
 
-static int
-on_pty (struct execution *e, int fd, hy_error_t *err)
-{
-  _cleanup_close_ int master = fd;
-  if (e->o->console_socket)
-    return hy_console_socket_send (e->o->console_socket, master, err);
-  if (e->o->keep_pty && e->pty_master < 0)
-    {
-      e->pty_master = steal_fd (&master);
-      return 0;
-    }
-  return hy_error (err, 0, "a terminal needs --console-socket when exec "
-                           "detaches");
-}
-
-static int
-on_seccomp (struct execution *e, int fd, hy_error_t *err)
-{
-  _cleanup_close_ int notify_fd = fd;
-  const struct oci_seccomp *s = e->c->config->linux_->seccomp;
-  _cleanup_free_ char *state = hy_container_state_json (e->c, false);
-  if (hy_seccomp_send_listener (s->listener_path, notify_fd, state,
-                                s->listener_metadata, err) < 0)
-    return -1;
-  return hy_sync_send (e->sync_fd, HY_SYNC_SECCOMP_DONE, -1, err);
-}
-
 /* Until the socket closes: the process has exec'd (after READY) or died. */
 static int
 serve_process (struct execution *e, hy_error_t *err)
@@ -298,10 +271,16 @@ serve_process (struct execution *e, hy_error_t *err)
       switch (m.type)
         {
         case HY_SYNC_PTY:
-          r = on_pty (e, fd, err);
+          r = hy_sync_take_pty (fd, e->o->console_socket,
+                                e->o->keep_pty ? &e->pty_master : NULL, err);
           break;
         case HY_SYNC_SECCOMP:
-          r = on_seccomp (e, fd, err);
+          {
+            _cleanup_free_ char *state = hy_container_state_json (e->c, false);
+            r = hy_sync_take_seccomp (e->sync_fd, fd,
+                                      e->c->config->linux_->seccomp, state,
+                                      err);
+          }
           break;
         case HY_SYNC_WARN:
           hy_log_warning ("%s", m.text);

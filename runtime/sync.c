@@ -6,6 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
+#include "oci/config.h"
+#include "runtime/linux/seccomp.h"
+#include "runtime/terminal.h"
+
 static int
 send_msg (int sock, const struct hy_sync_msg *m, int fd)
 {
@@ -116,4 +121,31 @@ hy_sync_expect (int sock, enum hy_sync_type type, hy_error_t *err)
     return hy_error (err, EPROTO, "unexpected message %d on the sync socket",
                      m.type);
   return 0;
+}
+
+int
+hy_sync_take_pty (int fd, const char *console_socket, int *keep,
+                  hy_error_t *err)
+{
+  _cleanup_close_ int master = fd;
+  if (console_socket)
+    return hy_console_socket_send (console_socket, master, err);
+  if (keep && *keep < 0)
+    {
+      *keep = steal_fd (&master);
+      return 0;
+    }
+  return hy_error (err, 0, "a terminal needs --console-socket when hyrun "
+                           "detaches");
+}
+
+int
+hy_sync_take_seccomp (int sock, int fd, const struct oci_seccomp *s,
+                      const char *state_json, hy_error_t *err)
+{
+  _cleanup_close_ int notify_fd = fd;
+  if (hy_seccomp_send_listener (s->listener_path, notify_fd, state_json,
+                                s->listener_metadata, err) < 0)
+    return -1;
+  return hy_sync_send (sock, HY_SYNC_SECCOMP_DONE, -1, err);
 }

@@ -70,4 +70,18 @@ int hy_sync_recv_or_eof (int sock, struct hy_sync_msg *m, int *fd,
 /* Receive and require `type`; an ERROR message becomes the error. */
 int hy_sync_expect (int sock, enum hy_sync_type type, hy_error_t *err);
 
+/* ---- the runtime's side, shared by create and exec ---- */
+
+struct oci_seccomp;
+
+/* A PTY message's master goes to the console socket when there is one,
+ * else into *keep (foreground); with neither (detached), it is an error. */
+int hy_sync_take_pty (int fd, const char *console_socket, int *keep,
+                      hy_error_t *err);
+
+/* A SECCOMP message's notify fd goes to linux.seccomp.listenerPath with
+ * the container's state; then SECCOMP_DONE lets the process go on. */
+int hy_sync_take_seccomp (int sock, int fd, const struct oci_seccomp *s,
+                          const char *state_json, hy_error_t *err);
+
 #endif

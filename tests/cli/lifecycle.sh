@@ -2,29 +2,9 @@
 # Container mode for real: run, create/start/state/kill/delete, exit codes,
 # stdio, namespaces, and that nothing is left behind afterwards.
 set -euo pipefail
-: "${HYRUN:?HYRUN must name the hyrun binary}"
 ((EUID == 0)) || { echo "SKIP: needs root"; exit 0; }
 [[ -x /bin/busybox ]] || { echo "SKIP: needs busybox-static"; exit 0; }
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-root=$tmp/root
-export HYRUN_CONFIG=$tmp/empty.conf
-: > "$HYRUN_CONFIG"
-
-fail () { echo "FAIL: $*" >&2; exit 1; }
-hy () { "$HYRUN" --root "$root" "$@"; }
-bundle ()
-{
-  local dir=$tmp/$1; shift
-  HYRUN=$HYRUN bash "$top/scripts/make-bundle" "$dir" -- "$@" >/dev/null
-  echo "$dir"
-}
-cleanup ()
-{
-  for id in $(ls "$root" 2>/dev/null); do hy delete -f "$id" || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/containers.sh"
 
 no_leftovers ()
 {

@@ -2,31 +2,10 @@
 # ps, update and events on real containers: runc's output formats, the
 # cgroup files update writes, stats and OOM events.
 set -euo pipefail
-: "${HYRUN:?HYRUN must name the hyrun binary}"
 ((EUID == 0)) || { echo "SKIP: needs root"; exit 0; }
 [[ -x /bin/busybox ]] || { echo "SKIP: needs busybox-static"; exit 0; }
 command -v ps >/dev/null || { echo "SKIP: needs ps (procps)"; exit 0; }
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-root=$tmp/root
-export HYRUN_CONFIG=$tmp/empty.conf
-: > "$HYRUN_CONFIG"
-
-fail () { echo "FAIL: $*" >&2; exit 1; }
-hy () { "$HYRUN" --root "$root" "$@"; }
-run () { set +e; "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?; set -e; }
-bundle ()
-{
-  local dir=$tmp/$1; shift
-  HYRUN=$HYRUN bash "$top/scripts/make-bundle" "$dir" -- "$@" >/dev/null 2>&1
-  echo "$dir"
-}
-cleanup ()
-{
-  for id in $(ls "$root" 2>/dev/null); do hy delete -f "$id" || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/containers.sh"
 
 # expect_error NEEDLE ARGS...: `hyrun ARGS` exits 1 with one line holding NEEDLE
 expect_error ()
