@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -227,6 +228,12 @@ log_linux_warning (const char *msg, void *data)
 int
 main (int argc, char **argv)
 {
+  /* Processes hyrun forks into a container (init before its execve, exec's
+   * process) must not let the container open /proc/<pid>/exe and rewrite
+   * the runtime binary (CVE-2019-5736): non-dumpable, /proc/<pid> is out
+   * of reach without CAP_SYS_PTRACE.  execve makes the workload dumpable
+   * again. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   struct globals g
       = { .cli.program = base_name (argv[0] ? argv[0] : "hyrun") };
   _cleanup_error_ hy_error_t err = NULL;

@@ -58,6 +58,10 @@ b=$(bundle life sh -c 'echo hyrun-test-marker-life >/dev/null; exec sleep 1000')
 hy create -b "$b" --pid-file "$tmp/pid" life
 [[ $(hy state life | jq -r .status) == created ]] || fail "not created"
 [[ $(hy state life | jq -r .pid) == $(cat "$tmp/pid") ]] || fail "pid-file"
+# CVE-2019-5736: before start, pid 1 is still hyrun; the container must not
+# reach its binary through /proc/1/exe
+run hy exec life readlink /proc/1/exe
+((rc != 0)) || fail "the container reads /proc/1/exe of hyrun's init: $(cat "$tmp/out")"
 [[ $(hy list -q) == life ]] || fail "list -q: $(hy list -q)"
 [[ $(hy list -f json | jq -r '.[0].status') == created ]] || fail "list json"
 hy list | grep -q "^life  *$(cat "$tmp/pid")  *created  *$b " || fail "list: $(hy list)"

@@ -211,8 +211,9 @@ record ()
 # frozen process does not die of SIGKILL until then.
 thaw_cgroups_of ()
 {
-  local hier ctrl path f v2=/sys/fs/cgroup/unified
+  local hier ctrl path f v2=/sys/fs/cgroup/unified cgroups
   [[ -f /sys/fs/cgroup/cgroup.controllers ]] && v2=/sys/fs/cgroup
+  cgroups=$(cat "/proc/$1/cgroup" 2>/dev/null) || return 0
   while IFS=: read -r hier ctrl path; do
     [[ $path == / ]] && continue
     f=
@@ -223,7 +224,7 @@ thaw_cgroups_of ()
       f=$v2$path/cgroup.freeze
       [[ $(cat "$f" 2>/dev/null) == 1 ]] && echo 0 > "$f" 2>/dev/null
     fi
-  done < "/proc/$1/cgroup" 2>/dev/null
+  done <<< "$cgroups"
   return 0
 }
 
@@ -254,6 +255,9 @@ watchdog ()
 {
   local tmp=$1 log=$2 pid etimes args
   local -A seen=()
+  # A background subshell: no errexit, a race with a dying process must
+  # not end the watch.
+  set +e
   while sleep 5; do
     while read -r pid etimes args; do
       [[ $args == "$runtime "* && $args == *"$tmp/"* ]] || continue
