@@ -10,6 +10,7 @@
 #include <sys/statfs.h>
 
 #include "common/cleanup.h"
+#include "common/mountinfo.h"
 #include "common/util.h"
 #include "runtime/cgroup/cgroup-internal.h"
 
@@ -51,49 +52,6 @@ hy_cgroup_detect (enum hy_cgroup_mode *out, hy_error_t *err)
   else
     *out = HY_CGROUP_V1;
   return 0;
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *
-unescape_octal (const char *s)
-{
-  char *out = xmalloc0 (strlen (s) + 1), *o = out;
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0'
-          && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
-        {
-          *o++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-          s += 3;
-        }
-      else
-        *o++ = *s;
-    }
-  return out;
-}
-
-struct mount_line
-{
-  char *root, *mountpoint, *fstype, *super_opts;
-};
-
-/* Split one mountinfo line; false for lines we cannot read. */
-static bool
-split_mount_line (char *line, struct mount_line *m)
-{
-  char *save = NULL, *field[5];
-  for (int i = 0; i < 5; i++)
-    if ((field[i] = strtok_r (i ? NULL : line, " ", &save)) == NULL)
-      return false;
-  char *tok;
-  while ((tok = strtok_r (NULL, " ", &save)) && strcmp (tok, "-") != 0)
-    ; /* optional fields */
-  m->root = field[3];
-  m->mountpoint = field[4];
-  m->fstype = strtok_r (NULL, " ", &save);
-  (void) strtok_r (NULL, " ", &save); /* source */
-  m->super_opts = strtok_r (NULL, " ", &save);
-  return tok && m->fstype && m->super_opts;
 }
 
 /* Our cgroup in the hierarchy with these controllers ("/" when the
@@ -170,11 +128,11 @@ standard_v2 (enum hy_cgroup_mode mode, const char *mountpoint)
 /* One mount per hierarchy: the first seen (bind mounts repeat them),
  * except that a cgroup2 mount at the standard place wins. */
 static void
-add_mount (struct hy_cgroup_layout *l, const struct mount_line *m,
+add_mount (struct hy_cgroup_layout *l, const struct hy_mountinfo_entry *m,
            const char *self_cgroup, bool v2)
 {
-  _cleanup_free_ char *key = v2 ? xstrdup ("") : v1_key (m->super_opts);
-  _cleanup_free_ char *mountpoint = unescape_octal (m->mountpoint);
+  _cleanup_free_ char *key = v2 ? xstrdup ("") : v1_key (m->super_options);
+  _cleanup_free_ char *mountpoint = xstrdup (m->mount_point);
   if (!v2 && *key == '\0')
     return;
   struct hy_cgroup_mount *slot = find_mount (l, key, v2);
@@ -192,7 +150,7 @@ add_mount (struct hy_cgroup_layout *l, const struct mount_line *m,
   *slot = (struct hy_cgroup_mount){
     .key = steal_pointer (&key),
     .mountpoint = steal_pointer (&mountpoint),
-    .root = unescape_octal (m->root),
+    .root = xstrdup (m->root),
     .own = own_cgroup (self_cgroup, ctrls, named, v2),
     .ctrls = ctrls,
     .v2 = v2,
@@ -200,15 +158,13 @@ add_mount (struct hy_cgroup_layout *l, const struct mount_line *m,
 }
 
 static void
-add_line (struct hy_cgroup_layout *l, char *line, const char *self_cgroup)
+add_entry (struct hy_cgroup_layout *l, const struct hy_mountinfo_entry *m,
+           const char *self_cgroup)
 {
-  struct mount_line m;
-  if (!split_mount_line (line, &m))
-    return;
-  if (strcmp (m.fstype, "cgroup") == 0 && l->mode != HY_CGROUP_V2)
-    add_mount (l, &m, self_cgroup, false);
-  else if (strcmp (m.fstype, "cgroup2") == 0 && l->mode != HY_CGROUP_V1)
-    add_mount (l, &m, self_cgroup, true);
+  if (strcmp (m->fstype, "cgroup") == 0 && l->mode != HY_CGROUP_V2)
+    add_mount (l, m, self_cgroup, false);
+  else if (strcmp (m->fstype, "cgroup2") == 0 && l->mode != HY_CGROUP_V1)
+    add_mount (l, m, self_cgroup, true);
 }
 
 static int
@@ -229,13 +185,14 @@ hy_cgroup_layout_parse (enum hy_cgroup_mode mode, const char *mountinfo,
                         const char *self_cgroup, struct hy_cgroup_layout **out,
                         hy_error_t *err)
 {
+  struct hy_mountinfo mi;
+  if (hy_mountinfo_parse (mountinfo, &mi, err) < 0)
+    return hy_error_prepend (err, "mountinfo");
   struct hy_cgroup_layout *l = xmalloc0 (sizeof (*l));
   l->mode = mode;
-  _cleanup_free_ char *copy = xstrdup (mountinfo);
-  char *save = NULL;
-  for (char *line = strtok_r (copy, "\n", &save); line;
-       line = strtok_r (NULL, "\n", &save))
-    add_line (l, line, self_cgroup);
+  for (size_t i = 0; i < mi.n; i++)
+    add_entry (l, &mi.entries[i], self_cgroup);
+  hy_mountinfo_free (&mi);
   if (check_layout (l, err) < 0)
     {
       hy_cgroup_layout_free (l);

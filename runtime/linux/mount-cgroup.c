@@ -11,7 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
-#include "runtime/linux/mountinfo.h"
+#include "common/mountinfo.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/resolve.h"

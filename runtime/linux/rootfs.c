@@ -16,7 +16,7 @@
 #include "common/util.h"
 #include "runtime/linux/devices.h"
 #include "runtime/linux/mount-options.h"
-#include "runtime/linux/mountinfo.h"
+#include "common/mountinfo.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/resolve.h"
 

@@ -22,7 +22,7 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "oci/config.h"
-#include "runtime/linux/mountinfo.h"
+#include "common/mountinfo.h"
 
 #define CHECK(cond)                                                           \
   do                                                                          \

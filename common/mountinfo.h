@@ -1,7 +1,7 @@
 /* /proc/<pid>/mountinfo as data: what is mounted where, with which
  * per-mount and superblock options and propagation. */
-#ifndef HYRUN_LINUX_MOUNTINFO_H
-#define HYRUN_LINUX_MOUNTINFO_H
+#ifndef HYRUN_COMMON_MOUNTINFO_H
+#define HYRUN_COMMON_MOUNTINFO_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +26,10 @@ struct hy_mountinfo
   struct hy_mountinfo_entry *entries; /* in the file's order */
   size_t n;
 };
+
+/* Parse the text of a mountinfo file. */
+int hy_mountinfo_parse (const char *text, struct hy_mountinfo *out,
+                        hy_error_t *err);
 
 /* Read and parse `path` (NULL: /proc/self/mountinfo). */
 int hy_mountinfo_read (const char *path, struct hy_mountinfo *out,

@@ -1,4 +1,4 @@
-#include "runtime/linux/mountinfo.h"
+#include "common/mountinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +86,30 @@ parse_line (char *line, struct hy_mountinfo_entry *e)
 }
 
 int
+hy_mountinfo_parse (const char *text, struct hy_mountinfo *out,
+                    hy_error_t *err)
+{
+  *out = (struct hy_mountinfo){ 0 };
+  _cleanup_free_ char *copy = xstrdup (text);
+  char *save = NULL;
+  size_t line_no = 0;
+  for (char *line = strtok_r (copy, "\n", &save); line;
+       line = strtok_r (NULL, "\n", &save))
+    {
+      line_no++;
+      struct hy_mountinfo_entry e = { 0 };
+      if (parse_line (line, &e) < 0)
+        {
+          hy_mountinfo_free (out);
+          return hy_error (err, EINVAL, "line %zu: cannot parse", line_no);
+        }
+      out->entries = xrealloc (out->entries, (out->n + 1) * sizeof (e));
+      out->entries[out->n++] = e;
+    }
+  return 0;
+}
+
+int
 hy_mountinfo_read (const char *path, struct hy_mountinfo *out, hy_error_t *err)
 {
   if (path == NULL)
@@ -94,23 +118,8 @@ hy_mountinfo_read (const char *path, struct hy_mountinfo *out, hy_error_t *err)
   _cleanup_free_ char *text = NULL;
   if (read_file_at (AT_FDCWD, path, MOUNTINFO_MAX, &text, NULL, err) < 0)
     return -1;
-
-  char *save = NULL;
-  size_t line_no = 0;
-  for (char *line = strtok_r (text, "\n", &save); line;
-       line = strtok_r (NULL, "\n", &save))
-    {
-      line_no++;
-      struct hy_mountinfo_entry e = { 0 };
-      if (parse_line (line, &e) < 0)
-        {
-          hy_mountinfo_free (out);
-          return hy_error (err, EINVAL, "`%s`: line %zu: cannot parse", path,
-                           line_no);
-        }
-      out->entries = xrealloc (out->entries, (out->n + 1) * sizeof (e));
-      out->entries[out->n++] = e;
-    }
+  if (hy_mountinfo_parse (text, out, err) < 0)
+    return hy_error_prepend (err, "`%s`", path);
   return 0;
 }
 
