@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fault.h"
 #include "common/util.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/hooks.h"
@@ -356,7 +357,8 @@ static int
 on_hooks (struct creation *c, hy_error_t *err)
 {
   _cleanup_free_ char *state = creating_state (c);
-  if (hy_hooks_run (c->config->hooks, OCI_HOOK_PRESTART, state, err) < 0
+  if (hy_fault ("create.hooks", err) < 0
+      || hy_hooks_run (c->config->hooks, OCI_HOOK_PRESTART, state, err) < 0
       || hy_hooks_run (c->config->hooks, OCI_HOOK_CREATE_RUNTIME, state, err)
              < 0)
     return -1;
@@ -509,11 +511,17 @@ hy_container_create (const struct hy_create_opts *o, struct hy_created *out,
   if (r == 0)
     {
       fill_status (&c);
-      if (write_config_copy (&c, err) < 0 || make_exec_fifo (&c, err) < 0
-          || make_cgroup (&c, err) < 0
+      if (write_config_copy (&c, err) < 0
+          || hy_fault ("create.config-copy", err) < 0
+          || make_exec_fifo (&c, err) < 0
+          || hy_fault ("create.exec-fifo", err) < 0
+          || make_cgroup (&c, err) < 0 || hy_fault ("create.cgroup", err) < 0
           || hy_status_write (c.dirfd, &c.status, err) < 0
-          || clone_init (&c, err) < 0 || send_go (&c, err) < 0
-          || serve_init (&c, err) < 0 || finish (&c, err) < 0)
+          || hy_fault ("create.status", err) < 0 || clone_init (&c, err) < 0
+          || hy_fault ("create.clone", err) < 0 || send_go (&c, err) < 0
+          || hy_fault ("create.go", err) < 0 || serve_init (&c, err) < 0
+          || hy_fault ("create.ready", err) < 0 || finish (&c, err) < 0
+          || hy_fault ("create.finish", err) < 0)
         r = -1;
       if (r < 0)
         undo (&c);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fault.h"
 #include "common/util.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/hooks.h"
@@ -75,11 +76,16 @@ setup_rootfs (struct hy_init_args *a, char **state, hy_error_t *err)
   struct hy_rootfs r = { 0 };
   int ret = -1;
   if (hy_rootfs_prepare (&r, c, a->rootfs, a->no_pivot, err) < 0
-      || hy_rootfs_mount (&r, err) < 0 || make_cwd (&r, c->process, err) < 0
+      || hy_fault ("init.rootfs-prepare", err) < 0
+      || hy_rootfs_mount (&r, err) < 0 || hy_fault ("init.mounts", err) < 0
+      || make_cwd (&r, c->process, err) < 0
       || hy_sysctl_apply (c, err) < 0 || hy_uts_apply (c, err) < 0
+      || hy_fault ("init.sysctl-uts", err) < 0
       || runtime_hooks (a, state, err) < 0
       || hy_hooks_run (c->hooks, OCI_HOOK_CREATE_CONTAINER, *state, err) < 0
-      || hy_rootfs_finalize (&r, err) < 0)
+      || hy_fault ("init.hooks", err) < 0
+      || hy_rootfs_finalize (&r, err) < 0
+      || hy_fault ("init.pivot", err) < 0)
     goto out;
   ret = 0;
 out:
@@ -112,12 +118,15 @@ init_steps (struct hy_init_args *a, char **exe, hy_error_t *err)
                                       .sync_fd = a->sync_fd,
                                       .no_new_keyring = a->no_new_keyring };
   if (hy_cgroup_enter_self (a->cgroup_fds, a->n_cgroup_fds, err) < 0
+      || hy_fault ("init.cgroup", err) < 0
       || hy_sync_expect (a->sync_fd, HY_SYNC_GO, err) < 0
-      || setup_namespaces (a, err) < 0 || setup_rootfs (a, &state, err) < 0
+      || setup_namespaces (a, err) < 0 || hy_fault ("init.namespaces", err) < 0
+      || setup_rootfs (a, &state, err) < 0
       || hy_process_open_console (a->config->process, a->sync_fd, err) < 0
+      || hy_fault ("init.console", err) < 0
       || hy_process_find_executable (a->config->process, exe, err) < 0
       || hy_process_close_stray_fds (a->preserve_fds, err) < 0
-      || hy_process_apply (&ctx, err) < 0)
+      || hy_process_apply (&ctx, err) < 0 || hy_fault ("init.process", err) < 0)
     return -1;
   /* From here create may exit: its death must not take us along. */
   if (prctl (PR_SET_PDEATHSIG, 0) < 0

@@ -43,9 +43,20 @@ int
 hy_sync_send (int sock, enum hy_sync_type type, int fd, hy_error_t *err)
 {
   struct hy_sync_msg m = { .type = type };
-  if (send_msg (sock, &m, fd) < 0)
+  if (send_msg (sock, &m, fd) == 0)
+    return 0;
+  if (errno != EPIPE && errno != ECONNRESET)
     return hy_error_errno (err, "send to the sync socket");
-  return 0;
+  /* The other side is gone: what it said last explains why. */
+  struct hy_sync_msg last;
+  int last_fd;
+  if (hy_sync_recv (sock, &last, &last_fd, err) < 0)
+    return -1;
+  if (last_fd >= 0)
+    close (last_fd);
+  if (last.type == HY_SYNC_ERROR)
+    return hy_error (err, last.errnum, "%s", last.text);
+  return hy_error (err, EPIPE, "the other side of the sync socket is gone");
 }
 
 void
@@ -90,9 +101,12 @@ hy_sync_recv_or_eof (int sock, struct hy_sync_msg *m, int *fd,
                        .msg_controllen = sizeof (control.buf) };
   *fd = -1;
   ssize_t r;
+  int resets = 0;
+  /* A peer that exits with our last message unread makes the kernel report
+   * ECONNRESET once; what it sent before is still queued behind it. */
   do
     r = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC);
-  while (r < 0 && errno == EINTR);
+  while (r < 0 && (errno == EINTR || (errno == ECONNRESET && !resets++)));
   if (r < 0)
     return hy_error_errno (err, "receive from the sync socket");
   if (r == 0)
