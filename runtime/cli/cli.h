@@ -56,7 +56,7 @@ struct hy_command
 extern const struct hy_command hy_cmd_create, hy_cmd_run, hy_cmd_start,
     hy_cmd_state, hy_cmd_kill, hy_cmd_delete, hy_cmd_list, hy_cmd_ps,
     hy_cmd_exec, hy_cmd_pause, hy_cmd_resume, hy_cmd_update, hy_cmd_events,
-    hy_cmd_spec, hy_cmd_features;
+    hy_cmd_spec, hy_cmd_features, hy_cmd_checkpoint, hy_cmd_restore;
 
 /* Every command's table, in help order. */
 extern const struct hy_command *const hy_commands[];
@@ -64,6 +64,7 @@ const struct hy_command *hy_command_find (const char *name);
 
 /* ---- help (help.c) ---- */
 
+void cli_set_program (const char *name);
 void cli_print_help (FILE *out);
 void cli_print_command_help (const struct hy_command *cmd, FILE *out);
 void cli_print_version (FILE *out);

@@ -14,10 +14,11 @@
 #include "version.h"
 
 const struct hy_command *const hy_commands[] = {
-  &hy_cmd_create, &hy_cmd_delete, &hy_cmd_events,   &hy_cmd_exec,
-  &hy_cmd_kill,   &hy_cmd_list,   &hy_cmd_pause,    &hy_cmd_ps,
-  &hy_cmd_resume, &hy_cmd_run,    &hy_cmd_spec,     &hy_cmd_start,
-  &hy_cmd_state,  &hy_cmd_update, &hy_cmd_features, NULL,
+  &hy_cmd_checkpoint, &hy_cmd_create, &hy_cmd_delete, &hy_cmd_events,
+  &hy_cmd_exec,       &hy_cmd_kill,   &hy_cmd_list,   &hy_cmd_pause,
+  &hy_cmd_ps,         &hy_cmd_restore, &hy_cmd_resume, &hy_cmd_run,
+  &hy_cmd_spec,       &hy_cmd_start,  &hy_cmd_state,  &hy_cmd_update,
+  &hy_cmd_features,   NULL,
 };
 
 const struct hy_command *
@@ -185,7 +186,9 @@ run_help (int argc, char **argv, hy_error_t *err)
     }
   const struct hy_command *cmd = hy_command_find (argv[1]);
   if (cmd == NULL)
-    return hy_error (err, 0, "help: unknown command \"%s\"", argv[1]);
+    return hy_error (err, 0,
+                     "help: unknown command \"%s\" (No help topic for '%s')",
+                     argv[1], argv[1]);
   cli_print_command_help (cmd, stdout);
   return 0;
 }
@@ -209,8 +212,10 @@ dispatch (struct globals *g, int argc, char **argv, hy_error_t *err)
     return run_help (argc, argv, err);
   const struct hy_command *cmd = hy_command_find (argv[0]);
   if (cmd == NULL)
-    return hy_error (err, 0, "unknown command \"%s\" (see hyrun --help)",
-                     argv[0]);
+    return hy_error (err, 0,
+                     "unknown command \"%s\" (No help topic for '%s'; see "
+                     "--help)",
+                     argv[0], argv[0]);
   hy_log_debug ("hyrun %s (commit %s): %s, root `%s`", HYRUN_VERSION,
                 HYRUN_COMMIT, cmd->name, g->cli.root);
   if (cmd->run (&g->cli, cmd, argc, argv, err) < 0)
@@ -248,6 +253,7 @@ main (int argc, char **argv)
       r = -1;
     }
   hy_linux_set_warn (log_linux_warning, NULL);
+  cli_set_program (g.cli.program);
   if (r == 0 && g.cli.root == NULL)
     g.cli.root = hy_default_root ();
   if (r == 0)

@@ -42,6 +42,16 @@ for args in --help -h help; do
     grep -qF -- "$word" "$tmp/out" || fail "hyrun $args: help lacks $word"
   done
 done
+# Invoked under another name (installed as `runc`), help and version use it.
+ln -s "$HYRUN" "$tmp/runc"
+expect_ok "$tmp/runc" --version
+[[ $(head -1 "$tmp/out") == "runc version "* ]] || fail "version as runc: $(head -1 "$tmp/out")"
+expect_ok "$tmp/runc" delete -h
+[[ $(sed -n 2p "$tmp/out") == "   runc delete - "* ]] || fail "help as runc: $(sed -n 2p "$tmp/out")"
+expect_ok "$tmp/runc" checkpoint -h
+expect_error "checkpoint and restore are not supported" "$HYRUN" checkpoint c1
+expect_error "No help topic for 'foo'" "$HYRUN" foo -h
+
 expect_ok "$HYRUN" # no command: the help, as runc
 grep -q COMMANDS "$tmp/out" || fail "no command: no help"
 expect_ok "$HYRUN" help create
