@@ -38,6 +38,7 @@ struct hy_cli
   enum hy_rootless rootless;
   bool debug;
   int exit_code; /* of a successful command: run passes the container's */
+  int fail_code; /* of a failed one when not 1: exec's is 255, as runc's */
 };
 
 struct hy_command;

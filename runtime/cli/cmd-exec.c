@@ -426,6 +426,9 @@ static int
 exec_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
           char **argv, hy_error_t *err)
 {
+  /* runc exits 255 when exec itself fails, so that callers can tell that
+   * from the process's own exit status. */
+  cli->fail_code = 255;
   struct cli_parser p = { .cmd = cmd,
                           .argc = argc,
                           .argv = argv,

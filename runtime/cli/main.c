@@ -267,5 +267,7 @@ main (int argc, char **argv)
       hy_log_error ("write standard output: %s", strerror (errno));
       r = -1;
     }
-  return r < 0 ? EXIT_FAILURE : g.cli.exit_code;
+  if (r < 0)
+    return g.cli.fail_code ? g.cli.fail_code : EXIT_FAILURE;
+  return g.cli.exit_code;
 }

@@ -95,16 +95,16 @@ if command -v script >/dev/null; then
   [[ $out =~ ^/dev/pts/[0-9]+$ ]] || fail "exec -t: tty said $out"
 fi
 run hy exec -t -d c true
-((rc == 1)) && grep -q 'console-socket' "$tmp/err" || fail "-t -d: $(cat "$tmp/err")"
+((rc == 255)) && grep -q 'console-socket' "$tmp/err" || fail "-t -d: $(cat "$tmp/err")"
 
 # a missing binary
 run hy exec c no-such-binary
-((rc == 1)) || fail "missing binary: exit $rc"
+((rc == 255)) || fail "missing binary: exit $rc"
 grep -qF 'exec: "no-such-binary": executable file not found in $PATH' "$tmp/err" ||
   fail "missing binary: $(cat "$tmp/err")"
 [[ $(wc -l < "$tmp/err") == 1 ]] || fail "missing binary: not one line"
 run hy exec --cwd /no/such/dir c true
-((rc == 1)) && grep -q 'chdir to cwd' "$tmp/err" || fail "bad cwd: $(cat "$tmp/err")"
+((rc == 255)) && grep -q 'chdir to cwd' "$tmp/err" || fail "bad cwd: $(cat "$tmp/err")"
 # nothing left behind by the failures
 [[ $(wc -l < /sys/fs/cgroup/pids/hyrun/c/cgroup.procs) == 1 ]] ||
   fail "processes left: $(cat /sys/fs/cgroup/pids/hyrun/c/cgroup.procs)"
@@ -112,7 +112,7 @@ run hy exec --cwd /no/such/dir c true
 # paused: refused, or with --ignore-paused waits for resume
 hy pause c
 run hy exec c true
-((rc == 1)) && grep -qF 'cannot exec in a paused container (use --ignore-paused to override)' "$tmp/err" ||
+((rc == 255)) && grep -qF 'cannot exec in a paused container (use --ignore-paused to override)' "$tmp/err" ||
   fail "paused: $(cat "$tmp/err")"
 (sleep 1; hy resume c) &
 out=$(timeout 20 "$HYRUN" --root "$root" exec --ignore-paused c echo ok) ||
@@ -122,7 +122,7 @@ wait
 
 # missing and stopped containers
 run hy exec nope true
-((rc == 1)) && grep -q 'container "nope" does not exist' "$tmp/err" ||
+((rc == 255)) && grep -q 'container "nope" does not exist' "$tmp/err" ||
   fail "missing: $(cat "$tmp/err")"
 hy kill c KILL
 for _ in $(seq 50); do
@@ -130,7 +130,7 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 run hy exec c true
-((rc == 1)) && grep -q 'cannot exec a container that has stopped' "$tmp/err" ||
+((rc == 255)) && grep -q 'cannot exec a container that has stopped' "$tmp/err" ||
   fail "stopped: $(cat "$tmp/err")"
 hy delete c
 

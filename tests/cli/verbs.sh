@@ -24,7 +24,9 @@ expect_error ()
 {
   local needle=$1; shift
   run "$HYRUN" --root "$root" "$@"
-  ((rc == 1)) || fail "$* exited $rc, not 1: $(cat "$tmp/err")"
+  local want=1
+  [[ $1 == exec ]] && want=255 # runc's exit status for a failed exec
+  ((rc == want)) || fail "$* exited $rc, not $want: $(cat "$tmp/err")"
   [[ $(wc -l < "$tmp/err") == 1 ]] || fail "$*: stderr is not one line: $(cat "$tmp/err")"
   grep -q '^hyrun: ' "$tmp/err" || fail "$*: stderr lacks the hyrun: prefix"
   grep -qF -- "$needle" "$tmp/err" || fail "$*: stderr lacks '$needle': $(cat "$tmp/err")"
