@@ -351,6 +351,24 @@ check_proc_destination (const struct oci_mount *m, enum mount_kind kind,
                    path);
 }
 
+/* runc's rule: proc and sysfs go on a real directory, never onto a
+ * symlink or a file the rootfs put there. */
+static int
+check_ordinary_dir (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
+                    enum mount_kind kind, hy_error_t *err)
+{
+  if (kind != KIND_FS || !(str_eq (m->type, "proc") || str_eq (m->type, "sysfs")))
+    return 0;
+  _cleanup_close_ int fd = hy_openat_in_root (ctx->rootfd, m->destination,
+                                              O_PATH | O_NOFOLLOW, 0);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || S_ISDIR (st.st_mode))
+    return 0; /* absent: made as a directory */
+  return hy_error (err, ENOTDIR,
+                   "filesystem \"%s\" must be mounted on ordinary directory",
+                   m->type);
+}
+
 static int
 target_is_dir (const struct oci_mount *m, enum mount_kind kind, bool *is_dir,
                hy_error_t *err)
@@ -416,6 +434,7 @@ mount_parsed (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
   enum mount_kind kind = mount_kind (m, o);
   bool is_dir;
   if (check_entry (m, o, kind, err) < 0
+      || check_ordinary_dir (ctx, m, kind, err) < 0
       || target_is_dir (m, kind, &is_dir, err) < 0)
     return -1;
   _cleanup_close_ int target

@@ -122,17 +122,73 @@ dev_is_bind_mounted (const struct oci_config *c)
   return false;
 }
 
+/* The index of a /dev mount asking for "ro", or -1. */
+static ssize_t
+readonly_dev (const struct oci_config *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (is_dev (c->mounts[i].destination)
+        && strv_contains (c->mounts[i].options, "ro"))
+      return (ssize_t) i;
+  return -1;
+}
+
+/* The options without "ro" (a shallow copy: the strings are borrowed). */
+static char **
+without_ro (char *const *options)
+{
+  char **out = xmalloc0 ((strv_len (options) + 1) * sizeof (char *));
+  for (size_t i = 0, n = 0; options[i]; i++)
+    if (!str_eq (options[i], "ro"))
+      out[n++] = options[i];
+  return out;
+}
+
+/* A read-only /dev is mounted writable, filled with the devices, then
+ * remounted read-only with its other flags, as runc does. */
+static int
+remount_dev_readonly (struct hy_rootfs *r, const struct oci_mount *m,
+                      hy_error_t *err)
+{
+  struct hy_mount_options o;
+  if (hy_mount_options_parse (m->options, &o, err) < 0)
+    return -1;
+  _cleanup_close_ int fd
+      = hy_openat_in_root (r->rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
+  char path[HY_PROC_FD_PATH_MAX];
+  int ret = 0;
+  if (fd < 0
+      || mount (NULL, hy_proc_fd_path (fd, path), NULL,
+                MS_REMOUNT | o.flags, o.data) < 0)
+    ret = hy_error_errno (err, "remount `/dev` read-only");
+  hy_mount_options_release (&o);
+  return ret;
+}
+
 int
 hy_rootfs_mount (struct hy_rootfs *r, hy_error_t *err)
 {
   const struct oci_config *c = r->config;
   struct hy_mount_ctx ctx
       = { .rootfd = r->rootfd, .rootfs = r->path, .linux_ = c->linux_ };
-  if (hy_mounts_apply (&ctx, c->mounts, c->n_mounts, err) < 0)
-    return -1;
   if (dev_is_bind_mounted (c))
-    return 0;
-  return hy_devices_setup (r->rootfd, c->linux_, err);
+    return hy_mounts_apply (&ctx, c->mounts, c->n_mounts, err);
+  ssize_t ro_dev = readonly_dev (c);
+  _cleanup_free_ struct oci_mount *mounts = NULL;
+  _cleanup_free_ char **dev_options = NULL;
+  const struct oci_mount *list = c->mounts;
+  if (ro_dev >= 0)
+    {
+      mounts = xmalloc0 (c->n_mounts * sizeof (*mounts));
+      memcpy (mounts, c->mounts, c->n_mounts * sizeof (*mounts));
+      dev_options = without_ro (c->mounts[ro_dev].options);
+      mounts[ro_dev].options = dev_options;
+      list = mounts;
+    }
+  if (hy_mounts_apply (&ctx, list, c->n_mounts, err) < 0
+      || hy_devices_setup (r->rootfd, c->linux_, err) < 0)
+    return -1;
+  return ro_dev >= 0 ? remount_dev_readonly (r, &c->mounts[ro_dev], err) : 0;
 }
 
 /* ---- masked and read-only paths ---- */

@@ -91,6 +91,22 @@ hy resume detached
 hy delete --force detached
 no_leftovers detached
 
+# a read-only /dev still gets its device nodes, then is read-only
+b=$(bundle rodev sh -c 'grep "^tmpfs /dev " /proc/mounts; ls /dev/null')
+jq '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)' \
+  "$b/config.json" > "$b/rodev.json"
+out=$(hy run -b "$b" -f rodev.json rodev)
+[[ $out == "tmpfs /dev tmpfs ro,"*"/dev/null" ]] || fail "read-only /dev: $out"
+
+# proc onto a symlink the rootfs planted is refused (runc's rule)
+b=$(bundle symproc true)
+rm -rf "$b/rootfs/proc"
+ln -s /symlink "$b/rootfs/proc"
+run hy run -b "$b" symproc
+((rc == 1)) && grep -q "must be mounted on ordinary directory" "$tmp/err" ||
+  fail "symlinked /proc: $(cat "$tmp/err")"
+no_leftovers symproc
+
 # a missing binary fails create and leaves nothing
 b=$(bundle missing /bin/no-such-binary)
 set +e; hy create -b "$b" missing 2> "$tmp/err"; rc=$?; set -e
