@@ -59,6 +59,9 @@ hy_process_open_console (const struct oci_process *p, int sync_fd,
   if (hy_pty_open (&master, NULL, err) < 0
       || hy_pty_open_slave (master, &slave, err) < 0)
     return -1;
+  /* The process owns its terminal; the group stays devpts' gid= (tty). */
+  if (fchown (slave, p->user.uid, (gid_t) -1) < 0)
+    return hy_error_errno (err, "chown the console to uid %u", p->user.uid);
   if (p->has_console_size
       && hy_pty_set_size (master, p->console_height, p->console_width, err)
              < 0)

@@ -98,6 +98,12 @@ jq '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)
 out=$(hy run -b "$b" -f rodev.json rodev)
 [[ $out == "tmpfs /dev tmpfs ro,"*"/dev/null" ]] || fail "read-only /dev: $out"
 
+# a console belongs to the process's user, in devpts' tty group
+b=$(bundle ttyown sh -c 'stat -c %u:%g $(tty)')
+jq '.process.terminal = true | .process.user.uid = 1000' "$b/config.json" > "$b/tty.json"
+out=$(script -qec "$HYRUN --root $root run -b $b -f tty.json ttyown" /dev/null < /dev/null | tr -d '\r\0^@')
+[[ $out == *"1000:5"* ]] || fail "tty owner: $out"
+
 # proc onto a symlink the rootfs planted is refused (runc's rule)
 b=$(bundle symproc true)
 rm -rf "$b/rootfs/proc"
