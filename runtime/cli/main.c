@@ -244,6 +244,7 @@ main (int argc, char **argv)
   _cleanup_error_ hy_error_t err = NULL;
   _cleanup_error_ hy_error_t log_err = NULL;
   int cmd_index = argc;
+  cli_set_program (g.cli.program);
 
   int r = parse_globals (&g, argc, argv, &cmd_index, &err);
   /* Open the log even after a bad flag, so that the error reaches it. */
@@ -253,7 +254,6 @@ main (int argc, char **argv)
       r = -1;
     }
   hy_linux_set_warn (log_linux_warning, NULL);
-  cli_set_program (g.cli.program);
   if (r == 0 && g.cli.root == NULL)
     g.cli.root = hy_default_root ();
   if (r == 0)

@@ -49,6 +49,8 @@ expect_ok "$tmp/runc" --version
 expect_ok "$tmp/runc" delete -h
 [[ $(sed -n 2p "$tmp/out") == "   runc delete - "* ]] || fail "help as runc: $(sed -n 2p "$tmp/out")"
 expect_ok "$tmp/runc" checkpoint -h
+expect_ok "$tmp/runc" -h
+[[ $(sed -n 2p "$tmp/out") == "   runc - "* ]] || fail "global help as runc: $(sed -n 2p "$tmp/out")"
 expect_error "checkpoint and restore are not supported" "$HYRUN" checkpoint c1
 expect_error "No help topic for 'foo'" "$HYRUN" foo -h
 
