@@ -165,6 +165,18 @@ device_rules (const struct oci_linux *l, size_t *n)
   return rules;
 }
 
+/* A cgroupsPath shared with other processes works, but runc warns. */
+static void
+warn_if_not_empty (struct hy_cgroup *cg)
+{
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  _cleanup_error_ hy_error_t ignored = NULL;
+  if (hy_cgroup_pids (cg, &pids, &n, &ignored) == 0 && n > 0)
+    hy_log_warning ("container's cgroup is not empty: %zu process(es) in it",
+                    n);
+}
+
 static int
 make_cgroup (struct creation *c, hy_error_t *err)
 {
@@ -182,6 +194,7 @@ make_cgroup (struct creation *c, hy_error_t *err)
                         &c->cgroup, err) < 0)
     return -1;
   c->status.cgroup = hy_cgroup_to_string (c->cgroup);
+  warn_if_not_empty (c->cgroup);
   return hy_cgroup_open_procs (c->cgroup, &c->init.cgroup_fds,
                                &c->init.n_cgroup_fds, err);
 }

@@ -125,8 +125,8 @@ apply_unified (struct hy_cgroup *cg, const struct oci_resources *res,
   struct hy_cgroup_dir *d = v2_dir (cg);
   if (cg->mode != HY_CGROUP_V2 || d == NULL)
     return hy_error (err, EOPNOTSUPP,
-                     "linux.resources.unified: needs cgroup v2 (this host "
-                     "is %s)",
+                     "invalid configuration: linux.resources.unified: needs "
+                     "cgroup v2 (this host is %s)",
                      hy_cgroup_mode_name (cg->mode));
   for (size_t i = 0; i < res->unified.len; i++)
     {

@@ -113,6 +113,17 @@ run hy run -b "$b" symproc
   fail "symlinked /proc: $(cat "$tmp/err")"
 no_leftovers symproc
 
+# a cgroupsPath shared with a running container works, with runc's warning
+b=$(bundle shared sleep 1000)
+jq --arg p "/hyrun-test-shared-$$" '.linux.cgroupsPath = $p' "$b/config.json" > "$b/shared.json"
+hy run -d -b "$b" -f shared.json shared1
+run hy run -d -b "$b" -f shared.json shared2
+((rc == 0)) && grep -q "container's cgroup is not empty" "$tmp/err" ||
+  fail "shared cgroup: rc $rc: $(cat "$tmp/err")"
+hy delete -f shared2
+hy delete -f shared1
+[[ ! -e /sys/fs/cgroup/memory/hyrun-test-shared-$$ ]] || fail "shared cgroup left"
+
 # a missing binary fails create and leaves nothing
 b=$(bundle missing /bin/no-such-binary)
 set +e; hy create -b "$b" missing 2> "$tmp/err"; rc=$?; set -e
