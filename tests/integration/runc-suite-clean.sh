@@ -2,19 +2,26 @@
 # Remove what runc's integration suite left behind when a runtime under
 # test hung or crashed (runc-suite.sh runs it after every test file):
 #
-#   tests/integration/runc-suite-clean.sh RUNTIME TMPDIR...
+#   tests/integration/runc-suite-clean.sh [--processes-only] RUNTIME TMPDIR...
 #
 # For each TMPDIR (the TMPDIR one test file ran with, /tmp/runc-suite.*):
 #   - `RUNTIME --root STATE delete -f` every container of every state
 #     directory under it (30 s at most each);
 #   - SIGKILL every process whose command line names TMPDIR (the runtime's
-#     own processes, recvtty);
+#     own processes, recvtty), bash excepted (bats itself);
 #   - unmount what is still mounted under it, then remove it.
 # Then the suite's cgroups, /sys/fs/cgroup/[*/]runc-cgroups-integration-test
 # (helpers.bash's set_cgroups_path names them so): thawed, their processes
 # killed, removed. Prints one line per thing it had to clean up.
+# --processes-only: only the killing, for a bats still running that waits
+# for strays holding its output.
 set -uo pipefail
 
+processes_only=false
+if [[ ${1:-} == --processes-only ]]; then
+  processes_only=true
+  shift
+fi
 (($# >= 1)) || { sed -n '5p' "$0" | sed 's/^# *//' >&2; exit 2; }
 runtime=$1
 shift
@@ -33,6 +40,7 @@ pids_naming ()
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
     [[ $p == "$$" || $p == "$BASHPID" ]] && continue
+    [[ $(cat "/proc/$p/comm" 2>/dev/null) == bash ]] && continue
     args=$(cmdline "$p") || continue
     [[ $args == *"$1"* && $args != *runc-suite-clean.sh* ]] && echo "$p"
   done
@@ -42,6 +50,13 @@ clean_tmpdir ()
 {
   local tmp=${1%/} state ct p m
   [[ -d $tmp ]] || return 0
+  if $processes_only; then
+    for p in $(pids_naming "$tmp/"); do
+      say "killing $p: $(cmdline "$p" | cut -c1-160)"
+      kill -KILL "$p" 2>/dev/null
+    done
+    return 0
+  fi
   for state in "$tmp"/bats-run-*/runc.*/state; do
     [[ -d $state ]] || continue
     for ct in $(timeout 30 "$runtime" --root "$state" list -q 2>/dev/null); do
@@ -85,6 +100,7 @@ clean_cgroups ()
     done
   done
   ((${#killed[@]})) && sleep 1
+  $processes_only && return 0
   for base in /sys/fs/cgroup/runc-cgroups-integration-test \
               /sys/fs/cgroup/*/runc-cgroups-integration-test; do
     [[ -d $base ]] || continue

@@ -13,8 +13,9 @@
 #   --timeout S      limit for one test file (default 600 s); the tests a
 #                    file did not report by then count as failed
 #   --cmd-timeout S  a runtime command of the suite still running after S
-#                    seconds (default 60) is killed, so that its test fails
-#                    instead of hanging the file; runc's longest, `runc events`, takes ~7 s
+#                    seconds (default 60) is killed with its children, so
+#                    that its test fails instead of hanging the file
+#                    (runc's longest, `runc events`, takes ~7 s)
 #   --out DIR        where results go (default build/runc-suite)
 #   --no-setup       do not run runc-suite-setup.sh (apt, runc's source)
 #
@@ -46,6 +47,7 @@ runtime=$top/build/runtime/hyrun
 filter=
 files=
 timeout_s=600
+GRACE=30   # seconds bats may take to end after its last test
 cmd_timeout=60
 out=$top/build/runc-suite
 setup=true
@@ -91,7 +93,7 @@ exec 9> /run/lock/hyrun-runc-suite.lock
 flock -n 9 || die "another runc-suite.sh run holds /run/lock/hyrun-runc-suite.lock"
 stale=(/tmp/runc-suite.*)
 [[ -e ${stale[0]} ]] || stale=()
-bash "$here/runc-suite-clean.sh" "$runtime" "${stale[@]}" | sed 's/^/  /'
+bash "$here/runc-suite-clean.sh" "$runtime" "${stale[@]}" 9>&- | sed 's/^/  /'
 
 # ---- runc's source, host packages
 cache=${HYRUN_RUNC_SRC_CACHE:-/var/cache/hyrun/runc-src}
@@ -233,14 +235,15 @@ thaw_cgroups_of ()
 # from, and the test waits for them for ever.
 kill_tree ()
 {
-  local -a tree=("$1")
+  local -a tree=("$1") kids
   local -A children=()
   local pid ppid i=0
   while read -r pid ppid; do
     children[$ppid]+=" $pid"
   done < <(ps -eo pid=,ppid=)
   while ((i < ${#tree[@]})); do
-    tree+=(${children[${tree[i]}]:-})
+    read -ra kids <<< "${children[${tree[i]}]:-}"
+    tree+=("${kids[@]}")
     i=$((i + 1))
   done
   for pid in "${tree[@]}"; do
@@ -272,6 +275,19 @@ watchdog ()
   done
 }
 
+# SIGKILL the process group of the `timeout ... bats` of file $1 (timeout
+# makes itself a group leader): bats and what it started.
+kill_bats ()
+{
+  # Also called from the EXIT trap, maybe in the middle of an `IFS= read`.
+  local IFS=$' \t\n' pid args
+  while read -r pid args; do
+    [[ $args == "timeout -k 10 $timeout_s bats ${bats_args[*]} $suite_dir/$1" ]] &&
+      kill -KILL -- "-$pid" 2>/dev/null
+  done < <(ps -eo pid=,args=)
+  return 0
+}
+
 # The names of the tests of file $1 that --filter selects, in order.
 test_names ()
 {
@@ -280,6 +296,20 @@ test_names ()
     [[ -z $filter || $name =~ $filter ]] && printf '%s\n' "$name"
   done < <(gawk 'match($0, /^[ \t]*@test[ \t]+"(.*)"[ \t]*\{[ \t]*$/, m) { print m[1] }' "$1")
 }
+
+# Interrupted (an outer timeout, ^C): stop the watchdog and the running
+# bats; the next run cleans up the rest (/tmp/runc-suite.*).
+watchdog_pid=''
+running=''
+on_exit ()
+{
+  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2>/dev/null
+  [[ -n $running ]] && kill_bats "$running"
+  return 0
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 for f in "${selected[@]}"; do
   expected=$(cd "$suite_dir" && bats --count "${bats_args[@]:1}" "$f" 2>/dev/null) || expected=
@@ -294,12 +324,43 @@ for f in "${selected[@]}"; do
   log=$out/logs/$f.log
   tap=$out/tap/${f%.bats}.tap
   cmd=$(printf '%q ' timeout -k 10 "$timeout_s" bats "${bats_args[@]}" "$suite_dir/$f")
-  watchdog "$tmp" "$log" &
+  watchdog "$tmp" "$log" 9>&- &
   watchdog_pid=$!
+  running=$f
   # script(1) gives the tests a terminal as stdin/stdout, as runc's CI does.
   reported=0
   in_failure=false
-  while IFS= read -r line; do
+  ending=0
+  while :; do
+    if ((reported >= expected)); then
+      # Every test has reported: bats only has to end. If it does not, a
+      # stray process holds its output (fd 3), e.g. a recvtty of a test that
+      # failed before killing it: kill the suite's strays; if that is not
+      # enough, bats itself; then stop reading.
+      rc=0
+      IFS= read -r -t "$GRACE" line || rc=$?
+      ((rc == 0 || rc > 128)) || break
+      if ((rc > 128)); then
+        ending=$((ending + 1))
+        case $ending in
+          1)
+            echo "runc-suite: bats still runs ${GRACE} s after its last test: killing strays" |
+              tee -a "$log" | sed 's/^/   /'
+            bash "$here/runc-suite-clean.sh" --processes-only "$runtime" "$tmp" 9>&- |
+              tee -a "$log" | sed 's/^/   /' ;;
+          2)
+            echo "runc-suite: bats still runs: killing it" | tee -a "$log" | sed 's/^/   /'
+            kill_bats "$f" ;;
+          *)
+            echo "runc-suite: $f's output is still open: leaving it" |
+              tee -a "$log" | sed 's/^/   /'
+            break ;;
+        esac
+        continue
+      fi
+    else
+      IFS= read -r line || break
+    fi
     line=${line%$'\r'}
     printf '%s\n' "$line" >> "$log"
     case $line in
@@ -327,8 +388,9 @@ for f in "${selected[@]}"; do
                RUNC="$runtime" TMPDIR="$tmp" SHELL=/bin/bash \
                PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
                script -qec "$cmd; echo \"runc-suite: bats exit status \$?\"" /dev/null \
-               </dev/null 2>&1)
+               </dev/null 2>&1 9>&-)
 
+  running=
   if ((reported < expected)); then
     why="not reported: $f was killed after ${timeout_s} s or bats failed"
     grep -q 'bats exit status 124' "$log" 2>/dev/null &&
@@ -345,7 +407,8 @@ for f in "${selected[@]}"; do
   fi
   kill "$watchdog_pid" 2>/dev/null || true
   wait "$watchdog_pid" 2>/dev/null || true
-  bash "$here/runc-suite-clean.sh" "$runtime" "$tmp" | tee -a "$log" | sed 's/^/   /'
+  watchdog_pid=
+  bash "$here/runc-suite-clean.sh" "$runtime" "$tmp" 9>&- | tee -a "$log" | sed 's/^/   /'
   echo "   ($f: $((SECONDS - file_start)) s)"
 done
 

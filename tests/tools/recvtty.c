@@ -378,6 +378,12 @@ main (int argc, char **argv)
   /* A terminal hung up under a write must not kill us.  */
   signal (SIGPIPE, SIG_IGN);
 
+  /* Keep nothing but stdio of what the shell handed down: the suite starts
+     us in the background, and bats waits for every holder of its output
+     (fd 3) to close it, so a test failing before it kills us would
+     otherwise hang its whole file.  */
+  close_range (3, ~0U, 0);
+
   if (pid_file != NULL && *pid_file != '\0')
     write_pid_file (pid_file);
 
