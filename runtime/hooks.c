@@ -1,5 +1,6 @@
 #include "runtime/hooks.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -429,10 +430,14 @@ exit_cause (int status)
     return xasprintf ("exit status %d", WEXITSTATUS (status));
   if (WIFSIGNALED (status))
     {
-      const char *abbrev = sigabbrev_np (WTERMSIG (status));
+      int sig = WTERMSIG (status);
+      const char *abbrev = sigabbrev_np (sig);
+      _cleanup_free_ char *what = xstrdup (strsignal (sig));
+      for (char *c = what; *c; c++)
+        *c = (char) tolower ((unsigned char) *c);
       if (abbrev)
-        return xasprintf ("killed by signal SIG%s", abbrev);
-      return xasprintf ("killed by signal %d", WTERMSIG (status));
+        return xasprintf ("killed by signal SIG%s (%s)", abbrev, what);
+      return xasprintf ("killed by signal %d (%s)", sig, what);
     }
   return xasprintf ("wait status %#x", (unsigned) status);
 }
@@ -481,8 +486,10 @@ run_hooks_of_kind (const struct oci_hooks *hooks, enum oci_hook_kind kind,
   for (size_t i = 0; i < hooks->count[kind]; i++)
     {
       const struct oci_hook *hook = &hooks->list[kind][i];
-      _cleanup_free_ char *name = xasprintf (
-          "%s hook #%zu `%s`", oci_hook_kind_names[kind], i, hook->path);
+      /* runc's words, which tools look for: "error running hook #N". */
+      _cleanup_free_ char *name
+          = xasprintf ("error running hook #%zu (%s) `%s`", i,
+                       oci_hook_kind_names[kind], hook->path);
       if (run_hook (hook, name, state_json, err) < 0)
         return -1;
     }

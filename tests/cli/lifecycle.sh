@@ -41,6 +41,17 @@ jq '.process.noNewPrivileges = false | .linux.seccomp = {
 out=$(hy run -b "$b" -f seccomp.json seccomp)
 [[ $out == *"Operation not permitted"*"rc=1" ]] || fail "seccomp: $out"
 
+# a startContainer hook runs inside, under the container's seccomp filter
+b=$(bundle hookseccomp true)
+jq '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"}]}
+    | .hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "mkdir /dev/shm/x"]}]' \
+  "$b/config.json" > "$b/hook.json"
+run hy run -b "$b" -f hook.json hookseccomp
+((rc != 0)) && grep -q "error running hook #0 (startContainer)" "$tmp/err" &&
+  grep -q "bad system call" "$tmp/err" || fail "startContainer hook: $(cat "$tmp/err")"
+no_leftovers hookseccomp
+
 # a signal ends the container: 128 + signal
 b=$(bundle killed sleep 1000)
 hy run -b "$b" killed & runner=$!

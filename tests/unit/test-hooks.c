@@ -296,7 +296,7 @@ test_exit_status_message (void **state)
                 xstrdup ("echo 'first line'; echo 'bad  thing\nhappened' >&2;"
                          " exit 3"),
                 0, "{}");
-  assert_string_equal (text, "prestart hook #0 `/bin/sh`: exit status 3: "
+  assert_string_equal (text, "error running hook #0 (prestart) `/bin/sh`: exit status 3: "
                              "first line bad thing happened");
 }
 
@@ -306,7 +306,7 @@ test_exit_status_no_output (void **state)
   (void) state;
   _cleanup_free_ char *text
       = run_sh (OCI_HOOK_POSTSTOP, xstrdup ("exit 1"), 0, "{}");
-  assert_string_equal (text, "poststop hook #0 `/bin/sh`: exit status 1");
+  assert_string_equal (text, "error running hook #0 (poststop) `/bin/sh`: exit status 1");
 }
 
 static void
@@ -316,8 +316,8 @@ test_killed_by_signal (void **state)
   _cleanup_free_ char *text
       = run_sh (OCI_HOOK_POSTSTART, xstrdup ("echo dying; kill -TERM $$"), 0,
                 "{}");
-  assert_string_equal (text, "poststart hook #0 `/bin/sh`: killed by signal "
-                             "SIGTERM: dying");
+  assert_string_equal (text, "error running hook #0 (poststart) `/bin/sh`: killed by signal "
+                             "SIGTERM (terminated): dying");
 }
 
 static void
@@ -348,7 +348,7 @@ test_timeout_kills_everything (void **state)
   _cleanup_free_ char *text
       = run_sh (OCI_HOOK_CREATE_CONTAINER, steal_pointer (&script), 1, "{}");
   double elapsed = now_s () - start;
-  assert_string_equal (text, "createContainer hook #0 `/bin/sh`: timed out "
+  assert_string_equal (text, "error running hook #0 (createContainer) `/bin/sh`: timed out "
                              "after 1 s: waiting");
   if (elapsed < 0.9 || elapsed > 3)
     fail_msg ("took %.2f s", elapsed);
@@ -434,7 +434,7 @@ test_order_and_first_failure_stops (void **state)
   _cleanup_error_ hy_error_t err = NULL;
   assert_int_equal (hy_hooks_run (&hooks, OCI_HOOK_PRESTART, "{}", &err), -1);
   _cleanup_free_ char *text = hy_error_text (err);
-  assert_string_equal (text, "prestart hook #2 `/bin/sh`: exit status 7");
+  assert_string_equal (text, "error running hook #2 (prestart) `/bin/sh`: exit status 7");
   _cleanup_free_ char *got = slurp ("order");
   assert_string_equal (got, "one\ntwo\nthree\n");
   for (int i = 0; i < 4; i++)
@@ -451,7 +451,7 @@ test_missing_binary (void **state)
   assert_int_equal (hy_hooks_run (&hooks, OCI_HOOK_PRESTART, "{}", &err), -1);
   assert_int_equal (err->errnum, ENOENT);
   _cleanup_free_ char *text = hy_error_text (err);
-  assert_string_equal (text, "prestart hook #0 `/nonexistent/hook-binary`: "
+  assert_string_equal (text, "error running hook #0 (prestart) `/nonexistent/hook-binary`: "
                              "exec: No such file or directory");
 }
 
