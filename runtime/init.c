@@ -69,6 +69,16 @@ runtime_hooks (const struct hy_init_args *a, char **state, hy_error_t *err)
   return 0;
 }
 
+/* createContainer hooks run with the rootfs as their working directory,
+ * as runc runs them. */
+static int
+enter_rootfs (const struct hy_rootfs *r, hy_error_t *err)
+{
+  if (fchdir (r->rootfd) < 0)
+    return hy_error_errno (err, "chdir to the rootfs `%s`", r->path);
+  return 0;
+}
+
 static int
 setup_rootfs (struct hy_init_args *a, char **state, hy_error_t *err)
 {
@@ -82,6 +92,7 @@ setup_rootfs (struct hy_init_args *a, char **state, hy_error_t *err)
       || hy_sysctl_apply (c, err) < 0 || hy_uts_apply (c, err) < 0
       || hy_fault ("init.sysctl-uts", err) < 0
       || runtime_hooks (a, state, err) < 0
+      || enter_rootfs (&r, err) < 0
       || hy_hooks_run (c->hooks, OCI_HOOK_CREATE_CONTAINER, *state, err) < 0
       || hy_fault ("init.hooks", err) < 0
       || hy_rootfs_finalize (&r, err) < 0

@@ -41,6 +41,14 @@ jq '.process.noNewPrivileges = false | .linux.seccomp = {
 out=$(hy run -b "$b" -f seccomp.json seccomp)
 [[ $out == *"Operation not permitted"*"rc=1" ]] || fail "seccomp: $out"
 
+# a createContainer hook runs with the rootfs as its working directory
+b=$(bundle hookcwd true)
+jq --arg out "$tmp/hookcwd.out" \
+  '.hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "pwd > \($out)"]}]' \
+  "$b/config.json" > "$b/hook.json"
+hy run -b "$b" -f hook.json hookcwd
+[[ $(cat "$tmp/hookcwd.out") == "$b/rootfs" ]] || fail "createContainer hook cwd: $(cat "$tmp/hookcwd.out")"
+
 # a startContainer hook runs inside, under the container's seccomp filter
 b=$(bundle hookseccomp true)
 jq '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
