@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -216,4 +217,57 @@ parse_uint64 (const char *s, unsigned long long *out)
     return -1;
   *out = v;
   return 0;
+}
+
+/* ---- removing a tree ---- */
+
+#define RM_TREE_MAX_DEPTH 64
+
+static bool
+is_mount_root (int parent, const char *name)
+{
+  struct statx stx;
+  if (statx (parent, name, AT_SYMLINK_NOFOLLOW, 0, &stx) < 0)
+    return false;
+  return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+         && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+static int
+rm_tree_depth (int parent, const char *name, int depth)
+{
+  if (unlinkat (parent, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if ((errno != EISDIR && errno != EPERM) || depth > RM_TREE_MAX_DEPTH
+      || is_mount_root (parent, name))
+    return -1;
+  int fd = openat (parent, name,
+                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  DIR *d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return -1;
+    }
+  int r = 0;
+  struct dirent *e;
+  while ((e = readdir (d)) != NULL)
+    {
+      if (str_eq (e->d_name, ".") || str_eq (e->d_name, ".."))
+        continue;
+      if (rm_tree_depth (dirfd (d), e->d_name, depth + 1) < 0)
+        r = -1;
+    }
+  closedir (d);
+  if (unlinkat (parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    r = -1;
+  return r;
+}
+
+int
+rm_tree_at (int parent, const char *name)
+{
+  return rm_tree_depth (parent, name, 0);
 }

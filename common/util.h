@@ -42,6 +42,12 @@ int write_file_atomic (const char *path, const char *buf, size_t len,
 /* mkdir -p: create `path` and its missing parents with `mode`. */
 int mkdir_parents (const char *path, mode_t mode, hy_error_t *err);
 
+/* Remove `name` under dirfd and, for a directory, everything below it,
+ * never following a symlink nor entering a mount point (a mount is left
+ * in place, and so its parents).  Best effort: returns <0 if anything
+ * stayed.  Depth is bounded. */
+int rm_tree_at (int parent, const char *name);
+
 /* Parse a decimal integer in [min, max]; the whole string must be used. */
 int parse_int64 (const char *s, long long min, long long max, long long *out);
 int parse_uint64 (const char *s, unsigned long long *out);

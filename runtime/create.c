@@ -29,6 +29,7 @@
 #include "runtime/status.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
+#include "runtime/vm/supervisor.h"
 
 /* What create holds while it works; released whatever the outcome. */
 struct creation
@@ -42,6 +43,12 @@ struct creation
   int sync_fd; /* create's end */
   pid_t pid;
   int pty_master;
+  /* Namespaces made or joined on the host: the config's, or in vm mode
+   * only those the VM supervisor needs (hy_vm_host_linux). */
+  const struct oci_linux *host_linux;
+  struct oci_linux vm_linux;
+  struct oci_namespace vm_ns[HY_VM_HOST_NS_MAX];
+  char *state_dir;
 };
 
 /* ---- the state directory ---- */
@@ -82,6 +89,11 @@ make_state_dir (struct creation *c, hy_error_t *err)
   /* Other verbs wait until the container is made (or given up). */
   if (c->dirfd < 0 || flock (c->dirfd, LOCK_EX) < 0)
     return hy_error_errno (err, "open `%s/%s`", o->root, o->id);
+  _cleanup_free_ char *path = xasprintf ("%s/%s", o->root, o->id);
+  c->state_dir = realpath (path, NULL);
+  if (c->state_dir == NULL)
+    return hy_error_errno (err, "resolve `%s`", path);
+  c->init.state_dir = c->state_dir;
   return 0;
 }
 
@@ -211,8 +223,15 @@ prepare_init (struct creation *c, hy_error_t *err)
   a->no_pivot = c->o->no_pivot;
   a->no_new_keyring = c->o->no_new_keyring;
   a->preserve_fds = c->o->preserve_fds;
-  a->new_userns = hy_ns_find (cfg->linux_, OCI_NS_USER)
-                  && !hy_ns_find (cfg->linux_, OCI_NS_USER)->path;
+  c->host_linux = cfg->linux_;
+  if (c->o->isolation == HY_ISOLATION_VM)
+    {
+      a->vm = true;
+      a->workload = &c->o->bundle->opts;
+      c->host_linux = hy_vm_host_linux (cfg->linux_, &c->vm_linux, c->vm_ns);
+    }
+  a->new_userns = hy_ns_find (c->host_linux, OCI_NS_USER)
+                  && !hy_ns_find (c->host_linux, OCI_NS_USER)->path;
   if (cfg->process == NULL)
     return hy_error (err, 0, "config.json: .process: missing, nothing to run");
   if (hy_sysctl_validate (cfg, err) < 0 || hy_uts_validate (cfg, err) < 0)
@@ -222,10 +241,10 @@ prepare_init (struct creation *c, hy_error_t *err)
     return -1;
   if (cfg->process->capabilities == NULL)
     a->caps = (struct hy_caps){ 0 };
-  if (cfg->linux_ && cfg->linux_->seccomp
+  if (!a->vm && cfg->linux_ && cfg->linux_->seccomp
       && hy_seccomp_build (cfg->linux_->seccomp, &a->seccomp, err) < 0)
     return -1;
-  return hy_ns_open_paths (cfg->linux_, &a->ns, err);
+  return hy_ns_open_paths (c->host_linux, &a->ns, err);
 }
 
 /* ---- clone ---- */
@@ -248,7 +267,7 @@ enter_for_children (struct creation *c, struct for_children *f,
                     hy_error_t *err)
 {
   struct hy_ns_fds *ns = &c->init.ns;
-  const struct oci_linux *l = c->config->linux_;
+  const struct oci_linux *l = c->host_linux;
   const struct oci_namespace *time_ns = hy_ns_find (l, OCI_NS_TIME);
   *f = (struct for_children){ -1, -1 };
   if (ns->fd[OCI_NS_PID] >= 0)
@@ -326,7 +345,7 @@ clone_init (struct creation *c, hy_error_t *err)
   pid_t pid = -1;
   if (r == 0)
     {
-      int flags = hy_ns_clone_flags (c->config->linux_) & ~CLONE_NEWTIME;
+      int flags = hy_ns_clone_flags (c->host_linux) & ~CLONE_NEWTIME;
       struct clone_args_v0 args
           = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
       pid = (pid_t) syscall (SYS_clone3, &args, sizeof (args));
@@ -467,6 +486,7 @@ hy_state_dir_remove (const char *root, const char *id)
       unlinkat (fd, HY_INIT_FILE, 0);
       unlinkat (fd, HY_EXEC_FIFO, 0);
       unlinkat (fd, HY_CONFIG_COPY, 0);
+      hy_vm_dir_remove (fd);
     }
   rmdir (dir);
 }
@@ -495,6 +515,7 @@ static void
 release (struct creation *c)
 {
   hy_status_release (&c->status);
+  free (c->state_dir);
   hy_cgroup_free (c->cgroup);
   hy_ns_fds_close (&c->init.ns);
   hy_seccomp_free (c->init.seccomp);

@@ -22,6 +22,7 @@
 #include "runtime/log.h"
 #include "runtime/process.h"
 #include "runtime/sync.h"
+#include "runtime/vm/supervisor.h"
 #include "runtime/terminal.h"
 
 /* What exec holds while it works; released whatever the outcome. */
@@ -355,6 +356,8 @@ hy_container_exec (const struct hy_exec_opts *o, struct hy_executed *out,
                          .sync_fd = -1,
                          .child_fd = -1,
                          .pty_master = -1 };
+  if (o->container->status.isolation == HY_ISOLATION_VM)
+    return hy_vm_exec (o, out, err);
   hy_ns_fds_init (&e.ns);
   int r = 0;
   if (prepare (&e, err) < 0 || open_namespaces (&e, err) < 0)

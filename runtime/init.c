@@ -15,6 +15,7 @@
 #include "runtime/linux/sysctl.h"
 #include "runtime/process.h"
 #include "runtime/sync.h"
+#include "runtime/vm/supervisor.h"
 
 static int
 become_root_in_userns (const struct hy_init_args *a, hy_error_t *err)
@@ -33,7 +34,7 @@ setup_namespaces (struct hy_init_args *a, hy_error_t *err)
 {
   if (hy_ns_join (&a->ns, err) < 0 || become_root_in_userns (a, err) < 0)
     return -1;
-  if (!hy_ns_is_private (a->config->linux_, OCI_NS_MOUNT))
+  if (!a->vm && !hy_ns_is_private (a->config->linux_, OCI_NS_MOUNT))
     return hy_error (err, 0, "config.json: .linux.namespaces: a mount "
                              "namespace is required");
   return 0;
@@ -55,8 +56,9 @@ make_cwd (const struct hy_rootfs *r, const struct oci_process *p,
 
 /* Ask create to run prestart and createRuntime; it answers with the state
  * document for our own createContainer hooks. */
-static int
-runtime_hooks (const struct hy_init_args *a, char **state, hy_error_t *err)
+int
+hy_init_runtime_hooks (const struct hy_init_args *a, char **state,
+                       hy_error_t *err)
 {
   struct hy_sync_msg m;
   int fd;
@@ -91,7 +93,7 @@ setup_rootfs (struct hy_init_args *a, char **state, hy_error_t *err)
       || make_cwd (&r, c->process, err) < 0
       || hy_sysctl_apply (c, err) < 0 || hy_uts_apply (c, err) < 0
       || hy_fault ("init.sysctl-uts", err) < 0
-      || runtime_hooks (a, state, err) < 0
+      || hy_init_runtime_hooks (a, state, err) < 0
       || enter_rootfs (&r, err) < 0
       || hy_hooks_run (c->hooks, OCI_HOOK_CREATE_CONTAINER, *state, err) < 0
       || hy_fault ("init.hooks", err) < 0
@@ -105,8 +107,8 @@ out:
 }
 
 /* Block until `start` opens the fifo for reading. */
-static int
-wait_for_start (const struct hy_init_args *a, hy_error_t *err)
+int
+hy_init_wait_for_start (const struct hy_init_args *a, hy_error_t *err)
 {
   char path[HY_PROC_FD_PATH_MAX];
   _cleanup_close_ int fd
@@ -115,6 +117,17 @@ wait_for_start (const struct hy_init_args *a, hy_error_t *err)
     return hy_error_errno (err, "open exec.fifo");
   if (write (fd, "0", 1) != 1)
     return hy_error_errno (err, "write exec.fifo");
+  return 0;
+}
+
+int
+hy_init_enter (struct hy_init_args *a, hy_error_t *err)
+{
+  if (hy_cgroup_enter_self (a->cgroup_fds, a->n_cgroup_fds, err) < 0
+      || hy_fault ("init.cgroup", err) < 0
+      || hy_sync_expect (a->sync_fd, HY_SYNC_GO, err) < 0
+      || setup_namespaces (a, err) < 0 || hy_fault ("init.namespaces", err) < 0)
+    return -1;
   return 0;
 }
 
@@ -128,10 +141,7 @@ init_steps (struct hy_init_args *a, char **exe, hy_error_t *err)
                                       .seccomp = a->seccomp,
                                       .sync_fd = a->sync_fd,
                                       .no_new_keyring = a->no_new_keyring };
-  if (hy_cgroup_enter_self (a->cgroup_fds, a->n_cgroup_fds, err) < 0
-      || hy_fault ("init.cgroup", err) < 0
-      || hy_sync_expect (a->sync_fd, HY_SYNC_GO, err) < 0
-      || setup_namespaces (a, err) < 0 || hy_fault ("init.namespaces", err) < 0
+  if (hy_init_enter (a, err) < 0
       || setup_rootfs (a, &state, err) < 0
       || hy_process_open_console (a->config->process, a->sync_fd, err) < 0
       || hy_fault ("init.console", err) < 0
@@ -145,7 +155,7 @@ init_steps (struct hy_init_args *a, char **exe, hy_error_t *err)
     return -1;
   close (a->sync_fd);
   a->sync_fd = -1;
-  if (wait_for_start (a, err) < 0)
+  if (hy_init_wait_for_start (a, err) < 0)
     return -1;
   return hy_hooks_run (a->config->hooks, OCI_HOOK_START_CONTAINER, state,
                        err);
@@ -155,6 +165,8 @@ void
 hy_init_run (struct hy_init_args *a)
 {
   hy_error_t err = NULL;
+  if (a->vm)
+    hy_vm_supervise (a);
   hy_process_reset_signals ();
   /* init's stderr is the container's: warnings go to create's log. */
   hy_process_forward_warnings (&a->sync_fd);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "oci/annotations.h"
 #include "oci/config.h"
 #include "runtime/linux/capabilities.h"
 #include "runtime/linux/namespaces.h"
@@ -28,8 +29,24 @@ struct hy_init_args
   struct hy_seccomp *seccomp;  /* built by create; NULL without */
   int *cgroup_fds;             /* cgroup.procs to join, opened by create */
   size_t n_cgroup_fds;
+  const char *state_dir;       /* absolute <root>/<id> */
+  bool vm;                     /* become the VM supervisor (runtime/vm/) */
+  const struct hy_workload_opts *workload; /* vm: cpus, memory */
 };
 
 __attribute__ ((noreturn)) void hy_init_run (struct hy_init_args *a);
+
+/* ---- the steps the VM supervisor shares ---- */
+
+/* Into the cgroup, GO from create, the namespaces joined. */
+int hy_init_enter (struct hy_init_args *a, hy_error_t *err);
+
+/* create runs prestart and createRuntime hooks; *state is the state
+ * document for createContainer hooks (caller frees). */
+int hy_init_runtime_hooks (const struct hy_init_args *a, char **state,
+                           hy_error_t *err);
+
+/* Block until `start` opens exec.fifo for reading. */
+int hy_init_wait_for_start (const struct hy_init_args *a, hy_error_t *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "runtime/create.h"
 #include "runtime/hooks.h"
+#include "runtime/vm/supervisor.h"
 #include "runtime/log.h"
 
 #define CONFIG_COPY_MAX (16u << 20)
@@ -127,6 +128,9 @@ int
 hy_container_kill (struct hy_container *c, int sig, bool all, hy_error_t *err)
 {
   enum oci_status st = hy_container_status (c);
+  if (all && sig != SIGKILL && c->status.isolation == HY_ISOLATION_VM
+      && st == OCI_STATUS_RUNNING)
+    return hy_vm_signal_all (c, sig, err);
   if (all && c->cgroup)
     return hy_cgroup_kill_all (c->cgroup, sig, err);
   if (st == OCI_STATUS_STOPPED || st == OCI_STATUS_CREATING)

@@ -18,6 +18,7 @@
 #include "runtime/log.h"
 #include "runtime/ps.h"
 #include "runtime/signals.h"
+#include "runtime/vm/supervisor.h"
 
 enum
 {
@@ -244,10 +245,39 @@ struct ps_args
   char **ps_args; /* for the host's ps; NULL-ended, maybe empty */
 };
 
+/* The guest's processes, as `ps -ef` would show them there. */
+static int
+vm_ps (struct hy_container *c, const struct ps_args *a, hy_error_t *err)
+{
+  struct hy_vm_process *p = NULL;
+  size_t n = 0;
+  if (hy_vm_ps (c, &p, &n, err) < 0)
+    return -1;
+  if (a->json)
+    {
+      printf ("[");
+      for (size_t i = 0; i < n; i++)
+        printf ("%s%d", i ? "," : "", p[i].pid);
+      printf ("]\n");
+    }
+  else
+    {
+      printf ("UID          PID    PPID  C STIME TTY          TIME CMD\n");
+      for (size_t i = 0; i < n; i++)
+        printf ("%-8u %7d %7d  0 -     ?        00:00:00 %s\n", p[i].uid,
+                p[i].pid, p[i].ppid, p[i].cmd ? p[i].cmd : "");
+    }
+  hy_vm_processes_free (p, n);
+  return 0;
+}
+
 static int
 ps_action (struct hy_container *c, void *arg, hy_error_t *err)
 {
   const struct ps_args *a = arg;
+  if (c->status.isolation == HY_ISOLATION_VM
+      && hy_container_status (c) != OCI_STATUS_STOPPED)
+    return vm_ps (c, a, err);
   _cleanup_free_ pid_t *pids = NULL;
   size_t n;
   if (hy_container_pids (c, &pids, &n, err) < 0)

@@ -167,9 +167,6 @@ create_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
   enum hy_isolation isolation;
   if (resolve_isolation (cli, b, &isolation, err) < 0)
     return -1;
-  if (isolation == HY_ISOLATION_VM)
-    return hy_error (err, 0, "vm isolation: running containers in a VM is "
-                             "not implemented yet");
   return create_container (cli, &a, is_run, id, b, isolation, err);
 }
 

@@ -1,0 +1,147 @@
+#include "runtime/vm/share.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "runtime/linux/mount-options.h"
+#include "runtime/linux/rootfs.h"
+
+bool
+hy_vm_mount_is_bind (const struct oci_mount *m)
+{
+  if (str_eq (m->type, "bind"))
+    return true;
+  struct hy_mount_options o = { 0 };
+  _cleanup_error_ hy_error_t ignored = NULL;
+  if (hy_mount_options_parse (m->options, &o, &ignored) < 0)
+    return false;
+  bool bind = o.flags & MS_BIND;
+  hy_mount_options_release (&o);
+  return bind;
+}
+
+/* A mount point like the source: a directory, or an empty file. */
+static int
+make_mount_point (const char *source, const char *target, hy_error_t *err)
+{
+  struct stat st;
+  if (stat (source, &st) < 0)
+    return hy_error_errno (err, "stat `%s`", source);
+  if (S_ISDIR (st.st_mode))
+    {
+      if (mkdir (target, 0755) < 0)
+        return hy_error_errno (err, "mkdir `%s`", target);
+      return 0;
+    }
+  int fd = open (target, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return hy_error_errno (err, "create `%s`", target);
+  close (fd);
+  return 0;
+}
+
+static int
+bind_into_share (const char *source, const char *target, hy_error_t *err)
+{
+  if (make_mount_point (source, target, err) < 0)
+    return -1;
+  if (mount (source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return hy_error_errno (err, "bind `%s` into the VM share", source);
+  return 0;
+}
+
+static int
+mkdir_in (const char *dir, const char *name, hy_error_t *err)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
+  if (mkdir (path, 0755) < 0)
+    return hy_error_errno (err, "mkdir `%s`", path);
+  return 0;
+}
+
+int
+hy_vm_share_prepare (const struct oci_config *c, const char *rootfs,
+                     const char *share_dir, hy_error_t *err)
+{
+  if (hy_rootfs_set_propagation (NULL, err) < 0)
+    return -1;
+  if (mkdir (share_dir, 0700) < 0)
+    return hy_error_errno (err, "mkdir `%s`", share_dir);
+  if (mkdir_in (share_dir, "mounts", err) < 0)
+    return -1;
+  _cleanup_free_ char *root = xasprintf ("%s/rootfs", share_dir);
+  if (bind_into_share (rootfs, root, err) < 0)
+    return hy_error_prepend (err, "rootfs");
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      const struct oci_mount *m = &c->mounts[i];
+      if (!hy_vm_mount_is_bind (m) || m->source == NULL)
+        continue;
+      _cleanup_free_ char *target = xasprintf ("%s/mounts/%zu", share_dir, i);
+      if (bind_into_share (m->source, target, err) < 0)
+        return hy_error_prepend (err, "mount `%s`", m->destination);
+    }
+  return 0;
+}
+
+/* ---- the guest's config.json ---- */
+
+static struct oci_mount *
+guest_mounts (const struct oci_config *c, char ***sources)
+{
+  struct oci_mount *mounts = xmalloc0 ((c->n_mounts + 1) * sizeof (*mounts));
+  *sources = xmalloc0 ((c->n_mounts + 1) * sizeof (char *));
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      mounts[i] = c->mounts[i];
+      if (!hy_vm_mount_is_bind (&c->mounts[i]) || c->mounts[i].source == NULL)
+        continue;
+      (*sources)[i] = xasprintf ("%s/mounts/%zu", HY_VM_GUEST_SHARE, i);
+      mounts[i].source = (*sources)[i];
+    }
+  return mounts;
+}
+
+static void
+free_sources (char **sources, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (sources[i]);
+  free (sources);
+}
+
+char *
+hy_vm_guest_config (const struct oci_config *c)
+{
+  struct oci_config g = *c;
+  struct oci_root root = { .path = HY_VM_GUEST_SHARE "/rootfs",
+                           .readonly = c->root && c->root->readonly };
+  g.root = &root;
+  g.hooks = NULL;
+  char **sources = NULL;
+  _cleanup_free_ struct oci_mount *mounts = guest_mounts (c, &sources);
+  g.mounts = mounts;
+
+  struct oci_linux l;
+  _cleanup_free_ struct oci_namespace *ns = NULL;
+  if (c->linux_)
+    {
+      l = *c->linux_;
+      l.cgroups_path = NULL;
+      l.resources = NULL;
+      ns = xmalloc0 ((l.n_namespaces + 1) * sizeof (*ns));
+      for (size_t i = 0; i < l.n_namespaces; i++)
+        ns[i] = (struct oci_namespace){ .type = l.namespaces[i].type };
+      l.namespaces = ns;
+      g.linux_ = &l;
+    }
+  char *json = oci_config_to_json (&g, false);
+  free_sources (sources, c->n_mounts);
+  return json;
+}

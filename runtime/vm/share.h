@@ -1,0 +1,34 @@
+/* What the guest sees of the host: one directory exported over virtio-9p
+ * (mount tag HY_VM_SHARE_TAG), mounted by the agent at
+ * HY_VM_GUEST_SHARE:
+ *
+ *   rootfs/       the bundle's rootfs (bound, recursively)
+ *   mounts/<n>    the source of the n-th mount of config.json when it is a
+ *                 bind mount (a directory or a file, bound)
+ *
+ * The binds are made in the supervisor's own mount namespace (after "/" is
+ * made a slave), so the host never sees them and they vanish with it.
+ * The config the agent gets is rewritten to match (docs/AGENT-PROTOCOL.md):
+ * root.path and bind sources point into the share; namespace paths,
+ * cgroupsPath, resources and hooks are dropped (they are the host's). */
+#ifndef HYRUN_VM_SHARE_H
+#define HYRUN_VM_SHARE_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "oci/config.h"
+
+#define HY_VM_GUEST_SHARE "/run/hyrun/share"
+
+/* True for a mount the host shares (bind or rbind). */
+bool hy_vm_mount_is_bind (const struct oci_mount *m);
+
+/* Make `share_dir` (which must not exist yet) with the binds above. */
+int hy_vm_share_prepare (const struct oci_config *c, const char *rootfs,
+                         const char *share_dir, hy_error_t *err);
+
+/* The config.json text the agent gets with `create`. */
+char *hy_vm_guest_config (const struct oci_config *c);
+
+#endif
