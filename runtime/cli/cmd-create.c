@@ -12,6 +12,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/run.h"
 #include "runtime/log.h"
+#include "runtime/vm/machine.h"
 
 enum
 {
@@ -129,6 +130,7 @@ static int create_container (struct hy_cli *cli, const struct create_args *a,
                              bool is_run, const char *id,
                              const struct hy_bundle *b,
                              enum hy_isolation isolation, hy_error_t *err);
+static int check_vm_assets (hy_error_t *err);
 
 static int
 create_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
@@ -165,9 +167,19 @@ create_run (struct hy_cli *cli, const struct hy_command *cmd, int argc,
   hy_log_debug ("%s: bundle `%s`, config `%s`, rootfs `%s`", cmd->name, b->dir,
                 b->config_path, b->rootfs);
   enum hy_isolation isolation;
-  if (resolve_isolation (cli, b, &isolation, err) < 0)
+  if (resolve_isolation (cli, b, &isolation, err) < 0
+      || (isolation == HY_ISOLATION_VM && check_vm_assets (err) < 0))
     return -1;
   return create_container (cli, &a, is_run, id, b, isolation, err);
+}
+
+/* A missing guest kernel is reported before anything is made. */
+static int
+check_vm_assets (hy_error_t *err)
+{
+  _cleanup_free_ char *kernel = NULL;
+  _cleanup_free_ char *initrd = NULL;
+  return hy_machine_find_assets (&kernel, &initrd, err);
 }
 
 static int

@@ -312,6 +312,16 @@ elapsed_ms (const struct timespec *since)
 }
 
 int
+hy_machine_boot_timeout_ms (void)
+{
+  const char *s = getenv ("HYRUN_VM_BOOT_TIMEOUT_MS");
+  long long v;
+  if (s && parse_int64 (s, 100, 600000, &v) == 0)
+    return (int) v;
+  return HY_VM_BOOT_TIMEOUT_MS;
+}
+
+int
 hy_machine_wait_ready (struct hy_machine *m, int timeout_ms, int *conn,
                        hy_error_t *err)
 {

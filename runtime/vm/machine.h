@@ -51,4 +51,7 @@ int hy_machine_find_assets (char **kernel, char **initrd, hy_error_t *err);
 
 #define HY_VM_BOOT_TIMEOUT_MS 30000
 
+/* $HYRUN_VM_BOOT_TIMEOUT_MS (100 .. 600000), else the default. */
+int hy_machine_boot_timeout_ms (void);
+
 #endif

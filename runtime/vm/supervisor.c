@@ -195,7 +195,8 @@ boot (struct supervisor *s, hy_error_t *err)
                         s->a->workload, err)
           < 0
       || hy_fault ("vm.start", err) < 0
-      || hy_machine_wait_ready (&s->m, HY_VM_BOOT_TIMEOUT_MS, &conn, err) < 0)
+      || hy_machine_wait_ready (&s->m, hy_machine_boot_timeout_ms (), &conn,
+                                 err) < 0)
     return -1;
   s->uds = s->m.vsock_path;
   return hy_agent_link_open (&s->agent, conn, &s->m, err);

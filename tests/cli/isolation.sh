@@ -2,8 +2,8 @@
 # create/run: bundle checks and the choice of isolation (annotation, program
 # name, /etc/hyrun/hyrun.conf).  The bundle asks for a terminal, which
 # container mode refuses without --console-socket when detached: that error
-# shows the container path was taken; VM mode says it is not implemented
-# yet.  --root must stay empty after every failure.
+# shows the container path was taken; VM mode, given a guest kernel that
+# does not exist, names it.  --root must stay empty after every failure.
 # shellcheck disable=SC2016  # the backquotes in messages are literal
 set -euo pipefail
 : "${HYRUN:?HYRUN must name the hyrun binary}"
@@ -33,7 +33,8 @@ expect_error ()
 with_annotations () { jq --argjson a "$1" '.annotations = $a' "$bundle/config.json" > "$2"; }
 
 container="cannot allocate a tty when hyrun detaches without --console-socket"
-vm="vm isolation: running containers in a VM is not implemented yet"
+vm="vm: no guest kernel at \`$tmp/no-kernel\`"
+export HYRUN_VM_KERNEL=$tmp/no-kernel
 
 mkdir -p "$bundle"
 "$HYRUN" --root "$root" spec -b "$bundle"
