@@ -42,8 +42,8 @@ setup (void **state)
   if (t->pid == 0)
     {
       close (sv[0]);
-      struct hy_vsock_opts o = { .vhost_fd = sv[1], .uds_path = t->uds,
-                                 .guest_cid = CID };
+      struct hy_vsock_opts o = { .vhost_fd = sv[1], .uds_fd = -1,
+                                 .uds_path = t->uds, .guest_cid = CID };
       hy_error_t err = NULL;
       int r = hy_vsock_backend_run (&o, &err);
       if (r < 0)

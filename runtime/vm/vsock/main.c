@@ -1,7 +1,13 @@
 /* hyrun-vhost-vsock: the vhost-user virtio-vsock back-end as a program,
  * for QEMU's `-device vhost-user-vsock-device` (and the tests).
  *
- *   hyrun-vhost-vsock (--socket PATH | --fd N) --uds PATH --cid N [--verbose]
+ *   hyrun-vhost-vsock (--socket PATH | --fd N) [--uds-fd N] --uds PATH
+ *                     --cid N [--verbose]
+ *
+ * --fd N: an inherited socket already connected to QEMU (the other end is
+ * QEMU's `-chardev socket,id=X,fd=M`); --uds-fd N: an inherited socket
+ * already listening on the --uds path, which then stays for its owner to
+ * unlink.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,8 +19,8 @@
 static void
 usage (FILE *f)
 {
-  fputs ("usage: hyrun-vhost-vsock (--socket PATH | --fd N) --uds PATH "
-         "--cid N [--verbose]\n", f);
+  fputs ("usage: hyrun-vhost-vsock (--socket PATH | --fd N) [--uds-fd N] "
+         "--uds PATH --cid N [--verbose]\n", f);
 }
 
 int
@@ -24,16 +30,17 @@ main (int argc, char **argv)
     { "socket", required_argument, NULL, 's' },
     { "fd", required_argument, NULL, 'f' },
     { "uds", required_argument, NULL, 'u' },
+    { "uds-fd", required_argument, NULL, 'U' },
     { "cid", required_argument, NULL, 'c' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  struct hy_vsock_opts o = { .vhost_fd = -1 };
+  struct hy_vsock_opts o = { .vhost_fd = -1, .uds_fd = -1 };
   long long fd;
   unsigned long long cid;
   int opt;
-  while ((opt = getopt_long (argc, argv, "s:f:u:c:vh", longopts, NULL)) != -1)
+  while ((opt = getopt_long (argc, argv, "s:f:u:U:c:vh", longopts, NULL)) != -1)
     switch (opt)
       {
       case 's':
@@ -49,6 +56,15 @@ main (int argc, char **argv)
         break;
       case 'u':
         o.uds_path = optarg;
+        break;
+      case 'U':
+        if (parse_int64 (optarg, 0, 1 << 20, &fd) < 0)
+          {
+            fprintf (stderr, "hyrun-vhost-vsock: bad --uds-fd `%s`\n",
+                     optarg);
+            return 2;
+          }
+        o.uds_fd = fd;
         break;
       case 'c':
         if (parse_uint64 (optarg, &cid) < 0)

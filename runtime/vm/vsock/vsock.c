@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -454,6 +455,14 @@ fill_ctrl (struct vsock *vs, struct hy_vq *vq, const struct hy_vq_chain *ch)
     }
 }
 
+/* The host end is closed for good, not just shut down for writing. */
+static bool
+host_hung_up (const struct conn *c)
+{
+  struct pollfd p = { .fd = c->w.fd, .events = POLLOUT };
+  return poll (&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
 /* Read what the credit allows from c straight into the chain's buffers.
  * Returns false when the chain was not used. */
 static bool
@@ -501,10 +510,14 @@ fill_data (struct conn *c, struct hy_vq *vq, const struct hy_vq_chain *ch)
   struct hy_vsock_hdr h;
   if (n <= 0)
     {
-      /* The host side is done: tell the guest, wait for its RST. */
+      /* The host sends no more.  It may only have shut down its writing
+       * half and still read what the guest sends: only a host that is
+       * gone altogether stops the guest's direction too. */
       c->host_eof = true;
-      h = conn_hdr (c, HY_VSOCK_OP_SHUTDOWN,
-                    HY_VSOCK_SHUTDOWN_RCV | HY_VSOCK_SHUTDOWN_SEND, 0);
+      uint32_t flags = HY_VSOCK_SHUTDOWN_SEND;
+      if (n < 0 || host_hung_up (c))
+        flags |= HY_VSOCK_SHUTDOWN_RCV;
+      h = conn_hdr (c, HY_VSOCK_OP_SHUTDOWN, flags, 0);
       n = 0;
     }
   else
@@ -719,6 +732,20 @@ static const struct hy_vhost_ops vsock_ops = {
   .reset = vsock_reset,
 };
 
+/* A socket at path that nobody accepts on is left over from a backend
+ * that died; one that accepts belongs to a live one. */
+static bool
+socket_is_stale (const struct sockaddr_un *sun)
+{
+  struct stat st;
+  if (lstat (sun->sun_path, &st) < 0 || !S_ISSOCK (st.st_mode))
+    return false;
+  _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  return fd >= 0 && connect (fd, (const struct sockaddr *) sun, sizeof (*sun))
+                        < 0
+         && errno == ECONNREFUSED;
+}
+
 static int
 listen_unix (const char *path, hy_error_t *err)
 {
@@ -730,13 +757,18 @@ listen_unix (const char *path, hy_error_t *err)
       = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return hy_error_errno (err, "socket");
-  struct stat st;
-  if (lstat (path, &st) == 0 && S_ISSOCK (st.st_mode))
-    unlink (path);
-  if (bind (fd, (struct sockaddr *) &sun, sizeof (sun)) < 0)
+  int r = bind (fd, (struct sockaddr *) &sun, sizeof (sun));
+  if (r < 0 && errno == EADDRINUSE && socket_is_stale (&sun)
+      && unlink (path) == 0)
+    r = bind (fd, (struct sockaddr *) &sun, sizeof (sun));
+  if (r < 0)
     return hy_error_errno (err, "bind `%s`", path);
   if (listen (fd, 64) < 0)
-    return hy_error_errno (err, "listen on `%s`", path);
+    {
+      hy_error_errno (err, "listen on `%s`", path);
+      unlink (path);
+      return -1;
+    }
   return steal_fd (&fd);
 }
 
@@ -752,54 +784,71 @@ accept_front_end (const char *path, hy_error_t *err)
     {
       struct pollfd p = { .fd = lfd, .events = POLLIN };
       if (poll (&p, 1, -1) < 0 && errno != EINTR)
-        return hy_error_errno (err, "wait for the front-end on `%s`", path);
+        break;
       fd = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
     }
   while (fd < 0 && (errno == EAGAIN || errno == EINTR));
-  if (fd < 0)
-    return hy_error_errno (err, "accept on `%s`", path);
+  int saved = errno;
   unlink (path);
+  if (fd < 0)
+    return hy_error (err, saved, "wait for the front-end on `%s`", path);
   return fd;
 }
 
-int
-hy_vsock_backend_run (const struct hy_vsock_opts *o, hy_error_t *err)
+/* Take an inherited fd over: close-on-exec, and check what it is. */
+static int
+adopt_socket (int fd, const char *name, bool listening, hy_error_t *err)
+{
+  int domain, type, acceptconn;
+  socklen_t len = sizeof (int);
+  if (fcntl (fd, F_SETFD, FD_CLOEXEC) < 0)
+    return hy_error_errno (err, "%s %d", name, fd);
+  if (getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0
+      || getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0
+      || getsockopt (fd, SOL_SOCKET, SO_ACCEPTCONN, &acceptconn, &len) < 0)
+    return hy_error_errno (err, "%s %d is not a socket", name, fd);
+  if (domain != AF_UNIX || type != SOCK_STREAM)
+    return hy_error (err, EINVAL, "%s %d is not a unix stream socket", name,
+                     fd);
+  if ((acceptconn != 0) != listening)
+    return hy_error (err, EINVAL, "%s %d is %s", name, fd,
+                     listening ? "not listening" : "a listening socket");
+  int flags = fcntl (fd, F_GETFL);
+  if (flags < 0
+      || fcntl (fd, F_SETFL, listening ? flags | O_NONBLOCK
+                                       : flags & ~O_NONBLOCK) < 0)
+    return hy_error_errno (err, "%s %d", name, fd);
+  return 0;
+}
+
+static int
+check_opts (const struct hy_vsock_opts *o, hy_error_t *err)
 {
   if (o->guest_cid < 3 || o->guest_cid >= 0xffffffffull)
     return hy_error (err, EINVAL, "invalid guest cid %llu",
                      (unsigned long long) o->guest_cid);
-  if (o->uds_path == NULL)
+  if (o->uds_path == NULL || o->uds_path[0] == '\0')
     return hy_error (err, EINVAL, "no host socket path");
-  _cleanup_free_ struct vsock *vs = xmalloc0 (sizeof (*vs));
-  vs->cid = o->guest_cid;
-  vs->uds_path = o->uds_path;
-  vs->next_port = FIRST_HOST_PORT;
-  _cleanup_close_ int epfd = epoll_create1 (EPOLL_CLOEXEC);
-  if (epfd < 0)
-    return hy_error_errno (err, "epoll_create1");
-  vs->epfd = epfd;
-  _cleanup_close_ int lfd = listen_unix (o->uds_path, err);
-  if (lfd < 0)
+  if (o->vhost_fd < 0 && o->vhost_socket == NULL)
+    return hy_error (err, EINVAL, "no vhost-user socket");
+  if (o->vhost_fd >= 0
+      && adopt_socket (o->vhost_fd, "vhost-user fd", false, err) < 0)
     return -1;
-  vs->listener.fd = lfd;
-  vs->listener.cb = listener_cb;
-  if (hy_vm_watch_set (epfd, &vs->listener, EPOLLIN, err) < 0)
+  if (o->uds_fd >= 0 && adopt_socket (o->uds_fd, "host socket fd", true, err)
+                            < 0)
     return -1;
-  int vfd = o->vhost_fd;
-  if (vfd < 0)
-    {
-      if (o->vhost_socket == NULL)
-        return hy_error (err, EINVAL, "no vhost-user socket");
-      vfd = accept_front_end (o->vhost_socket, err);
-      if (vfd < 0)
-        return -1;
-    }
-  int ret = hy_vhost_dev_init (&vs->dev, epfd, vfd, &vsock_ops, vs, err);
-  vs->dev.verbose = o->verbose;
+  return 0;
+}
+
+static int
+serve (struct vsock *vs, int vfd, bool verbose, hy_error_t *err)
+{
+  int ret = hy_vhost_dev_init (&vs->dev, vs->epfd, vfd, &vsock_ops, vs, err);
+  vs->dev.verbose = verbose;
   while (ret == 0 && !vs->dev.disconnected)
     {
       int timeout = hy_vhost_poll (&vs->dev) ? 1 : -1;
-      ret = hy_vm_watch_dispatch (epfd, timeout, err);
+      ret = hy_vm_watch_dispatch (vs->epfd, timeout, err);
       process_tx (vs);
       process_rx (vs);
       process_tx (vs); /* it may have stopped on a full control queue */
@@ -810,6 +859,35 @@ hy_vsock_backend_run (const struct hy_vsock_opts *o, hy_error_t *err)
     conn_kill (c);
   reap_dead (vs);
   hy_vhost_dev_release (&vs->dev);
-  unlink (o->uds_path);
+  return ret;
+}
+
+int
+hy_vsock_backend_run (const struct hy_vsock_opts *o, hy_error_t *err)
+{
+  _cleanup_close_ int vfd = o->vhost_fd;
+  _cleanup_close_ int lfd = o->uds_fd;
+  if (check_opts (o, err) < 0)
+    return -1;
+  _cleanup_free_ struct vsock *vs = xmalloc0 (sizeof (*vs));
+  vs->cid = o->guest_cid;
+  vs->uds_path = o->uds_path;
+  vs->next_port = FIRST_HOST_PORT;
+  _cleanup_close_ int epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (epfd < 0)
+    return hy_error_errno (err, "epoll_create1");
+  vs->epfd = epfd;
+  bool own_path = lfd < 0;
+  if (own_path && (lfd = listen_unix (o->uds_path, err)) < 0)
+    return -1;
+  vs->listener.fd = lfd;
+  vs->listener.cb = listener_cb;
+  int ret = hy_vm_watch_set (epfd, &vs->listener, EPOLLIN, err);
+  if (ret == 0 && vfd < 0 && (vfd = accept_front_end (o->vhost_socket, err)) < 0)
+    ret = -1;
+  if (ret == 0)
+    ret = serve (vs, steal_fd (&vfd), o->verbose, err);
+  if (own_path)
+    unlink (o->uds_path);
   return ret;
 }

@@ -60,17 +60,38 @@ struct hy_vsock_hdr
 
 struct hy_vsock_opts
 {
-  /* The vhost-user socket: an fd already connected to the front-end, or
-   * else a path to listen on for one front-end (QEMU's chardev client). */
+  /* The vhost-user socket: an fd already connected to the front-end (one
+   * end of a socketpair whose other end is QEMU's `-chardev
+   * socket,fd=N`), or else -1 and a path to listen on for one front-end
+   * (QEMU's chardev client).  The backend makes a path it listens on
+   * itself, and unlinks it once the front-end connected. */
   int vhost_fd;
   const char *vhost_socket;
-  const char *uds_path; /* host side, see above */
-  uint64_t guest_cid;   /* 3 .. 0xfffffffe */
-  bool verbose;         /* log every vhost-user message to stderr */
+  /* The host side, see above.  uds_path is always needed: it names the
+   * "<uds_path>_<port>" sockets of guest-initiated connections.  uds_fd
+   * is -1, or a listening AF_UNIX stream socket already bound to uds_path
+   * by the caller: then the caller made the path and unlinks it; with
+   * uds_fd -1 the backend binds uds_path itself (replacing a stale socket
+   * nobody listens on, refusing a live one) and unlinks it when it
+   * returns. */
+  int uds_fd;
+  const char *uds_path;
+  uint64_t guest_cid; /* 3 .. 0xfffffffe */
+  bool verbose;       /* log every vhost-user message to stderr */
 };
 
-/* Serve until the front-end disconnects.  Returns 0 then, < 0 on setup
- * errors (bad CID, sockets). */
+/* Serve until the front-end disconnects (QEMU exited, was killed, or
+ * broke the protocol), then close every host connection and return 0;
+ * < 0 on setup errors (bad CID, bad fds, sockets).  vhost_fd and uds_fd
+ * belong to the backend from the call on: they are closed when it returns,
+ * in every case.  It opens all its fds close-on-exec, sets them on the two
+ * it is given, and makes uds_fd non-blocking.
+ *
+ * Embedding (the supervisor forks a child that calls this): the child must
+ * close its copy of QEMU's end of the socketpair, and the parent its copy
+ * of the backend's end, else the backend never sees QEMU go away.  The
+ * backend uses no signals and ignores none; SIGPIPE cannot reach it (all
+ * its socket writes use MSG_NOSIGNAL). */
 int hy_vsock_backend_run (const struct hy_vsock_opts *opts, hy_error_t *err);
 
 #endif
