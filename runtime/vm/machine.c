@@ -33,6 +33,7 @@ void
 hy_machine_init (struct hy_machine *m)
 {
   *m = (struct hy_machine){ .ready_fd = -1,
+                            .vsock_fd = -1,
                             .backend_pidfd = -1,
                             .qemu_pidfd = -1 };
 }
@@ -140,12 +141,16 @@ listen_unix (const char *path, hy_error_t *err)
 /* ---- the vsock back-end, a child of the supervisor ---- */
 
 static __attribute__ ((noreturn)) void
-run_backend (const char *uds, int vhost_fd)
+run_backend (struct hy_machine *m, int vhost_fd, int qemu_end)
 {
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   prctl (PR_SET_NAME, "hyrun-vsock");
+  /* Else the back-end would never see QEMU go away. */
+  close (qemu_end);
+  close (m->ready_fd);
   struct hy_vsock_opts o = { .vhost_fd = vhost_fd,
-                             .uds_path = uds,
+                             .uds_fd = m->vsock_fd,
+                             .uds_path = m->vsock_path,
                              .guest_cid = HY_VM_GUEST_CID };
   hy_error_t err = NULL;
   if (hy_vsock_backend_run (&o, &err) < 0)
@@ -158,13 +163,16 @@ run_backend (const char *uds, int vhost_fd)
 }
 
 static int
-start_backend (struct hy_machine *m, int vhost_fd, hy_error_t *err)
+start_backend (struct hy_machine *m, int vhost_fd, int qemu_end,
+               hy_error_t *err)
 {
   pid_t pid = fork ();
   if (pid < 0)
     return hy_error_errno (err, "vm: fork the vsock back-end");
   if (pid == 0)
-    run_backend (m->vsock_path, vhost_fd);
+    run_backend (m, vhost_fd, qemu_end);
+  close (m->vsock_fd); /* the back-end's now */
+  m->vsock_fd = -1;
   m->backend_pid = pid;
   m->backend_pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
   if (m->backend_pidfd < 0)
@@ -228,10 +236,13 @@ hy_machine_start (struct hy_machine *m, const char *state_dir,
   m->ready_fd = listen_unix (ready, err);
   if (m->ready_fd < 0)
     return -1;
+  m->vsock_fd = listen_unix (m->vsock_path, err);
+  if (m->vsock_fd < 0)
+    return -1;
   int sv[2];
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return hy_error_errno (err, "vm: socketpair for vhost-user");
-  int r = start_backend (m, sv[0], err);
+  int r = start_backend (m, sv[0], sv[1], err);
   if (r == 0)
     r = start_qemu (m, sv[1], err);
   close (sv[0]);
@@ -302,6 +313,19 @@ hy_machine_died (struct hy_machine *m, const char *what, hy_error_t *err)
                    qemu && *qemu ? "; QEMU: " : "", qemu ? qemu : "");
 }
 
+int
+hy_machine_gone (struct hy_machine *m, const char *when, hy_error_t *err)
+{
+  /* The back-end follows QEMU out at once; QEMU's exit says more. */
+  struct pollfd p = { .fd = m->qemu_pidfd, .events = POLLIN };
+  bool qemu_gone = m->qemu_pidfd < 0 || poll (&p, 1, 500) > 0;
+  char what[128];
+  snprintf (what, sizeof (what), "%s%s%s",
+            qemu_gone ? "the VM exited" : "the vsock back-end exited",
+            *when ? " " : "", when);
+  return hy_machine_died (m, what, err);
+}
+
 static int
 elapsed_ms (const struct timespec *since)
 {
@@ -345,11 +369,8 @@ hy_machine_wait_ready (struct hy_machine *m, int timeout_ms, int *conn,
         return hy_error_errno (err, "vm: poll");
       if (n <= 0)
         continue;
-      if (p[1].revents)
-        return hy_machine_died (m, "the VM exited before its agent was ready",
-                                err);
-      if (p[2].revents)
-        return hy_machine_died (m, "the vsock back-end exited", err);
+      if (p[1].revents || p[2].revents)
+        return hy_machine_gone (m, "before its agent was ready", err);
       *conn = accept4 (m->ready_fd, NULL, NULL, SOCK_CLOEXEC);
       if (*conn >= 0)
         return 0;
@@ -379,7 +400,9 @@ hy_machine_stop (struct hy_machine *m)
   kill_and_reap (&m->backend_pid, &m->backend_pidfd);
   if (m->ready_fd >= 0)
     close (m->ready_fd);
-  m->ready_fd = -1;
+  if (m->vsock_fd >= 0)
+    close (m->vsock_fd);
+  m->ready_fd = m->vsock_fd = -1;
   free (m->dir);
   free (m->vsock_path);
   m->dir = m->vsock_path = NULL;

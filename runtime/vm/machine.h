@@ -17,6 +17,7 @@ struct hy_machine
   char *dir;           /* <state dir>/vm */
   char *vsock_path;    /* <dir>/vsock.sock: the hybrid vsock socket */
   int ready_fd;        /* listening on <vsock_path>_1024 */
+  int vsock_fd;        /* listening on vsock_path, until the back-end has it */
   pid_t backend_pid;
   int backend_pidfd;
   pid_t qemu_pid;
@@ -41,6 +42,10 @@ int hy_machine_wait_ready (struct hy_machine *m, int timeout_ms, int *conn,
 /* The error for a guest that went away (QEMU exited, the back-end died or
  * the agent's connection closed), with what the logs say. */
 int hy_machine_died (struct hy_machine *m, const char *what, hy_error_t *err);
+
+/* hy_machine_died for QEMU or the back-end having exited ("the VM exited
+ * <when>"). */
+int hy_machine_gone (struct hy_machine *m, const char *when, hy_error_t *err);
 
 /* Kill QEMU and the back-end, reap them, close everything. */
 void hy_machine_stop (struct hy_machine *m);

@@ -425,9 +425,8 @@ loop_once (struct supervisor *s, bool before_start, hy_error_t *err)
         case W_START:
           return 1;
         case W_QEMU:
-          return hy_machine_died (&s->m, "the VM exited", err);
         case W_BACKEND:
-          return hy_machine_died (&s->m, "the vsock back-end exited", err);
+          return hy_machine_gone (&s->m, "", err);
         case W_AGENT:
           {
             struct hy_agent_reply r;
