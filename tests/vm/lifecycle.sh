@@ -1,0 +1,100 @@
+#!/bin/bash
+# VM mode end to end, under the real guest kernel and agent: every verb
+# behaves as in container mode while the process runs in the guest.
+#   run: the guest's kernel; exit code, stdout and stderr kept apart
+#   create/start/state/exec/ps/kill/delete, nothing left afterwards
+#   a terminal (foreground run -t), a QEMU killed under a running container
+set -euo pipefail
+: "${HYRUN:?HYRUN must name the hyrun binary}"
+source "$(dirname "$0")/../lib/containers.sh"
+
+share=$(dirname "$HYRUN")/../share/hyrun
+for f in vmlinuz initramfs.cpio.gz; do
+  [[ -e $share/$f ]] || { echo "SKIP: no $share/$f (scripts/build makes it)"; exit 77; }
+done
+
+# vm_bundle NAME CMD...: a busybox bundle with io.hyrun.isolation=vm
+vm_bundle ()
+{
+  local b
+  b=$(bundle "$@")
+  jq '.annotations["io.hyrun.isolation"] = "vm"' "$b/config.json" > "$b/c.json"
+  mv "$b/c.json" "$b/config.json"
+  echo "$b"
+}
+state () { hy state "$1" | jq -r .status; }
+mounts_before=$(wc -l < /proc/self/mountinfo)
+nothing_left ()
+{
+  [[ -z $(ls -A "$root" 2>/dev/null) ]] || fail "$1: --root not empty: $(ls -R "$root")"
+  ! pgrep -f "qemu-system-x86_64.*$root" >/dev/null || fail "$1: QEMU left running"
+  ! pgrep -x hyrun-vsock >/dev/null || fail "$1: vsock back-end left running"
+  (($(wc -l < /proc/self/mountinfo) == mounts_before)) || fail "$1: mount table changed"
+}
+
+# The guest's kernel, not the host's.
+b=$(vm_bundle uname uname -r)
+run hy run -b "$b" v1
+((rc == 0)) || fail "run uname: exit $rc: $(cat "$tmp/err")"
+grep -Eq '^6\.1\.[0-9]+-hyrun$' "$tmp/out" || fail "uname -r in the VM: $(cat "$tmp/out") (host: $(uname -r))"
+nothing_left "run uname"
+echo "ok: uname -r = $(cat "$tmp/out")"
+
+# Exit code, stdout and stderr apart.
+b=$(vm_bundle streams sh -c 'echo out; echo err >&2; exit 7')
+run hy run -b "$b" v2
+((rc == 7)) || fail "exit code $rc, not 7: $(cat "$tmp/err")"
+[[ $(cat "$tmp/out") == out ]] || fail "stdout: $(cat "$tmp/out")"
+[[ $(cat "$tmp/err") == err ]] || fail "stderr: $(cat "$tmp/err")"
+nothing_left "run streams"
+echo "ok: exit 7, stdout and stderr apart"
+
+# create, start, state, exec, ps, kill, delete
+b=$(vm_bundle sleeper sleep 1000)
+hy create -b "$b" v3 > /dev/null < /dev/null
+[[ $(state v3) == created ]] || fail "after create: $(state v3)"
+hy start v3
+[[ $(state v3) == running ]] || fail "after start: $(state v3)"
+run hy exec v3 uname -r
+((rc == 0)) && grep -Eq '^6\.1\.[0-9]+-hyrun$' "$tmp/out" || fail "exec uname -r: $rc $(cat "$tmp/out" "$tmp/err")"
+run hy exec v3 sh -c 'exit 5'
+((rc == 5)) || fail "exec exit 5: got $rc: $(cat "$tmp/err")"
+run hy ps v3
+((rc == 0)) && grep -q 'sleep 1000' "$tmp/out" || fail "ps: $rc $(cat "$tmp/out" "$tmp/err")"
+run hy ps --format json v3
+jq -e 'length >= 1' "$tmp/out" >/dev/null || fail "ps json: $(cat "$tmp/out")"
+hy kill v3 KILL
+for _ in $(seq 50); do [[ $(state v3) == stopped ]] && break; sleep 0.1; done
+[[ $(state v3) == stopped ]] || fail "after kill KILL: $(state v3)"
+hy delete v3
+nothing_left "create/start/exec/kill/delete"
+echo "ok: create start state exec ps kill delete"
+
+# A signal other than KILL reaches the guest process: sh exits 143 on TERM.
+b=$(vm_bundle term sh -c 'trap "exit 143" TERM; while :; do sleep 0.1; done')
+hy run -d -b "$b" v4 < /dev/null > /dev/null
+hy kill v4 TERM
+for _ in $(seq 100); do [[ $(state v4) == stopped ]] && break; sleep 0.1; done
+[[ $(state v4) == stopped ]] || fail "TERM did not stop the guest process"
+hy delete v4
+nothing_left "kill TERM"
+echo "ok: kill TERM"
+
+# A terminal: foreground run -t inside a pty.
+b=$(vm_bundle tty sh -c 'tty; stty size')
+jq '.process.terminal = true | .process.consoleSize = {"height": 31, "width": 97}' \
+  "$b/config.json" > "$b/c.json" && mv "$b/c.json" "$b/config.json"
+out=$(script -qec "$HYRUN --root $root run -b $b v5" /dev/null < /dev/null | tr -d '\r')
+grep -q '^/dev/pts/' <<< "$out" || fail "no tty in the guest: $out"
+nothing_left "run -t"
+echo "ok: terminal"
+
+# QEMU killed under a running container: it stops, with the reason.
+b=$(vm_bundle victim sleep 1000)
+hy run -d -b "$b" v6 < /dev/null > /dev/null 2> "$tmp/v6.err"
+pkill -KILL -f "qemu-system-x86_64.*$root/v6/" || fail "no QEMU for v6"
+for _ in $(seq 50); do [[ $(state v6) == stopped ]] && break; sleep 0.1; done
+[[ $(state v6) == stopped ]] || fail "after QEMU was killed: $(state v6)"
+hy delete v6
+nothing_left "QEMU killed"
+echo "ok: QEMU killed"
