@@ -68,3 +68,9 @@ echo "ok: QEMU missing"
 HYRUN_VM_INITRD=$tmp/nope.gz run hy run -b "$b" vm1
 expect_vm_error "vm: no guest agent initramfs at \`$tmp/nope.gz\`"
 echo "ok: initramfs missing"
+
+# A failure right after QEMU started (injected): QEMU and the back-end go.
+HYRUN_FAULT=vm.start HYRUN_VM_INITRD=$(initramfs hang2 'for (;;) pause ();') \
+  run hy run -b "$b" vm1
+expect_vm_error "injected fault at vm.start"
+echo "ok: failure after QEMU started"
