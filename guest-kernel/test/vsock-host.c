@@ -6,7 +6,7 @@
    checks what happens to the backend when QEMU goes away.
 
      vsock-host --backend PATH --uds PATH --cid N [--scenario traffic|kill]
-                [--mib N] -- QEMU-COMMAND...
+                [--mib N] [--no-wrap] -- QEMU-COMMAND...
 
    QEMU-COMMAND must give the VM shared memory (memory-backend-memfd,
    share=on); this program appends the chardev and the vhost-user-vsock
@@ -273,9 +273,9 @@ run_phase (unsigned id, const struct phase *ph)
   for (unsigned i = 0; i < ph->n; i++)
     {
       const struct vt_spec *s = &ph->s[i];
-      say_guest ("%c %u %llu %llu %u", s->initiator, s->port,
+      say_guest ("%c %u %llu %llu %u %u", s->initiator, s->port,
                  (unsigned long long) s->guest_sends,
-                 (unsigned long long) s->host_sends, s->order);
+                 (unsigned long long) s->host_sends, s->order, s->chunk);
       g_bytes += s->guest_sends;
       h_bytes += s->host_sends;
     }
@@ -294,6 +294,9 @@ run_phase (unsigned id, const struct phase *ph)
     vt_end_init (&ends[i], fds[i], ph->s[i].host_sends, vt_seed (id, i, true),
                  ph->s[i].guest_sends, vt_seed (id, i, false),
                  ph->s[i].order == VT_GUEST_FIRST);
+  for (unsigned i = 0; ret == 0 && i < ph->n; i++)
+    if (ph->s[i].chunk)
+      ends[i].chunk = ph->s[i].chunk;
   if (ret == 0)
     ret = vt_pump (ends, ph->n, 300000, sample_rss, why, sizeof why);
   for (unsigned i = 0; i < ph->n; i++)
@@ -580,31 +583,46 @@ check_host_ends_closed (const int *fds, unsigned n)
 /* ---- scenarios ---- */
 
 static void
-traffic (uint64_t mib)
+traffic (uint64_t mib, bool with_wrap)
 {
   uint64_t big = mib * MIB, half = big / 2;
   const struct phase phases[] = {
-    { "bulk-guest-to-host", 1, { { 'g', 1100, big, 0, VT_DUPLEX } }, "g2h" },
-    { "bulk-host-to-guest", 1, { { 'h', 2100, 0, big, VT_DUPLEX } }, "h2g" },
+    { "bulk-guest-to-host", 1, { { 'g', 1100, big, 0, VT_DUPLEX, 0 } },
+      "g2h" },
+    { "bulk-host-to-guest", 1, { { 'h', 2100, 0, big, VT_DUPLEX, 0 } },
+      "h2g" },
     { "bulk-both-ways", 2,
-      { { 'g', 1101, half, half, VT_DUPLEX },
-        { 'h', 2101, half, half, VT_DUPLEX } }, NULL },
+      { { 'g', 1101, half, half, VT_DUPLEX, 0 },
+        { 'h', 2101, half, half, VT_DUPLEX, 0 } }, NULL },
     { "half-close-guest-first", 2,
-      { { 'g', 1102, MIB, MIB, VT_GUEST_FIRST },
-        { 'h', 2102, MIB, MIB, VT_GUEST_FIRST } }, NULL },
+      { { 'g', 1102, MIB, MIB, VT_GUEST_FIRST, 0 },
+        { 'h', 2102, MIB, MIB, VT_GUEST_FIRST, 0 } }, NULL },
     { "half-close-host-first", 2,
-      { { 'g', 1103, MIB, MIB, VT_HOST_FIRST },
-        { 'h', 2103, MIB, MIB, VT_HOST_FIRST } }, NULL },
+      { { 'g', 1103, MIB, MIB, VT_HOST_FIRST, 0 },
+        { 'h', 2103, MIB, MIB, VT_HOST_FIRST, 0 } }, NULL },
     { "concurrent-8", 8,
-      { { 'g', 1110, MIB, MIB, VT_DUPLEX }, { 'h', 2110, MIB, MIB, VT_DUPLEX },
-        { 'g', 1111, MIB, 0, VT_DUPLEX }, { 'h', 2111, 0, MIB, VT_DUPLEX },
-        { 'g', 1112, 0, MIB, VT_GUEST_FIRST },
-        { 'h', 2112, MIB, 0, VT_HOST_FIRST },
-        { 'g', 1113, 3 * MIB / 2, 7, VT_DUPLEX },
-        { 'h', 2113, 5, 3 * MIB / 2, VT_DUPLEX } }, NULL },
+      { { 'g', 1110, MIB, MIB, VT_DUPLEX, 0 },
+        { 'h', 2110, MIB, MIB, VT_DUPLEX, 0 },
+        { 'g', 1111, MIB, 0, VT_DUPLEX, 0 },
+        { 'h', 2111, 0, MIB, VT_DUPLEX, 0 },
+        { 'g', 1112, 0, MIB, VT_GUEST_FIRST, 0 },
+        { 'h', 2112, MIB, 0, VT_HOST_FIRST, 0 },
+        { 'g', 1113, 3 * MIB / 2, 7, VT_DUPLEX, 0 },
+        { 'h', 2113, 5, 3 * MIB / 2, VT_DUPLEX, 0 } }, NULL },
   };
+  /* Past 65536 chains on each queue, so the 16-bit ring indexes wrap:
+     the guest's rx buffers hold 4 KiB, and each small send is a packet. */
+  const struct phase wrap[] = {
+    { "ring-wrap-rx", 1, { { 'h', 2140, 0, 260 * MIB, VT_DUPLEX, 0 } },
+      NULL },
+    { "ring-wrap-tx", 1, { { 'g', 1140, 70000 * 32, 0, VT_DUPLEX, 32 } },
+      NULL },
+  };
+  unsigned id = 1;
   for (unsigned i = 0; i < sizeof phases / sizeof phases[0]; i++)
-    run_phase (i + 1, &phases[i]);
+    run_phase (id++, &phases[i]);
+  for (unsigned i = 0; with_wrap && i < sizeof wrap / sizeof wrap[0]; i++)
+    run_phase (id++, &wrap[i]);
   test_guest_close (1120);
   test_host_close (2120);
   test_connect_refused (2999);
@@ -662,7 +680,8 @@ static void
 usage (void)
 {
   fputs ("usage: vsock-host --backend PATH --uds PATH --cid N "
-         "[--scenario traffic|kill] [--mib N] -- QEMU-COMMAND...\n", stderr);
+         "[--scenario traffic|kill] [--mib N] [--no-wrap] -- QEMU-COMMAND...\n",
+         stderr);
   exit (2);
 }
 
@@ -675,10 +694,12 @@ main (int argc, char **argv)
     { "cid", required_argument, NULL, 'c' },
     { "scenario", required_argument, NULL, 's' },
     { "mib", required_argument, NULL, 'm' },
+    { "no-wrap", no_argument, NULL, 'w' },
     { NULL, 0, NULL, 0 },
   };
   const char *backend = NULL, *cid = NULL, *scenario = "traffic";
   uint64_t mib = 16;
+  bool with_wrap = true;
   int o;
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1)
     switch (o)
@@ -688,6 +709,7 @@ main (int argc, char **argv)
       case 'c': cid = optarg; break;
       case 's': scenario = optarg; break;
       case 'm': mib = strtoull (optarg, NULL, 10); break;
+      case 'w': with_wrap = false; break;
       default: usage ();
       }
   if (!backend || !uds_path || !cid || optind >= argc || mib == 0
@@ -743,7 +765,7 @@ main (int argc, char **argv)
   rss_idle_kb = rss_max_kb = backend_rss_kb ();
 
   if (strcmp (scenario, "traffic") == 0)
-    traffic (mib);
+    traffic (mib, with_wrap);
   else
     kill_during_connections ();
   out ("measure backend-rss-kb idle %ld max %ld", rss_idle_kb, rss_max_kb);

@@ -883,8 +883,12 @@ hy_vsock_backend_run (const struct hy_vsock_opts *o, hy_error_t *err)
   vs->listener.fd = lfd;
   vs->listener.cb = listener_cb;
   int ret = hy_vm_watch_set (epfd, &vs->listener, EPOLLIN, err);
-  if (ret == 0 && vfd < 0 && (vfd = accept_front_end (o->vhost_socket, err)) < 0)
-    ret = -1;
+  if (ret == 0 && vfd < 0)
+    {
+      vfd = accept_front_end (o->vhost_socket, err);
+      if (vfd < 0)
+        ret = -1;
+    }
   if (ret == 0)
     ret = serve (vs, steal_fd (&vfd), o->verbose, err);
   if (own_path)
