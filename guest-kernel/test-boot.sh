@@ -3,17 +3,19 @@
 # (test/init.c) and time it. The init checks the filesystems, vsock,
 # namespaces, cgroup2, an overlay mount, a 9p share and an ext4 virtio-blk
 # disk, then leaves QEMU by rebooting into a triple fault (reboot=t with
-# QEMU's -no-reboot). Then two boots with hyrun's vhost-user-vsock backend
-# (test/vsock-host.c starts it and QEMU as the VM supervisor will): real
-# guest<->host vsock traffic, checked byte by byte, and QEMU killed under
-# open connections; every check counts as a test.
+# QEMU's -no-reboot). Then three boots with hyrun's vhost-user-vsock
+# backend (test/vsock-host.c starts it and QEMU as the VM supervisor will):
+# real guest<->host vsock traffic checked byte by byte, and QEMU killed
+# under open connections, with the library in a child
+# (hy_vsock_backend_spawn) and once more with the hyrun-vhost-vsock
+# program; every check counts as a test.
 #   guest-kernel/test-boot.sh [--kernel BZIMAGE] [--runs N] [--compare-exits] [--verbose]
-#                             [--backend PATH | --no-vsock] [--mib N]
+#                             [--build DIR | --no-vsock] [--mib N]
 #     --kernel         image to boot (default: what build.sh prints, building it if needed)
 #     --runs N         boot N times and print every timing (default 3)
 #     --compare-exits  also time the other ways out: reboot=k, no reboot=, poweroff
 #     --verbose        kernel messages on the console (no `quiet`, earlyprintk, printk.time)
-#     --backend PATH   hyrun-vhost-vsock to test (default: build/runtime/vm/ of this tree)
+#     --build DIR      hyrun build with the backend to test (default: build/ of this tree)
 #     --no-vsock       skip the vsock boots
 #     --mib N          MiB per direction of the vsock bulk transfers (default 16)
 # Environment: HYRUN_VM_ACCEL=kvm|tcg overrides the accelerator choice
@@ -26,7 +28,7 @@ kernel=
 runs=3
 compare=
 verbose=
-backend=$here/../build/runtime/vm/hyrun-vhost-vsock
+build=$here/../build
 vsock=1
 mib=16
 while (($#)); do
@@ -35,10 +37,10 @@ while (($#)); do
     --runs) runs=${2:?--runs needs a number}; shift ;;
     --compare-exits) compare=1 ;;
     --verbose) verbose=1 ;;
-    --backend) backend=${2:?--backend needs a file}; shift ;;
+    --build) build=${2:?--build needs a directory}; shift ;;
     --no-vsock) vsock= ;;
     --mib) mib=${2:?--mib needs a number}; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test-boot.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -58,8 +60,12 @@ if [[ -z $kernel ]]; then
   kernel=$("$here/build.sh")
 fi
 [[ -f $kernel ]] || die "no kernel image at $kernel"
-if [[ -n $vsock && ! -x $backend ]]; then
-  die "no hyrun-vhost-vsock at $backend (scripts/build first, or --backend PATH, or --no-vsock)"
+backend=$build/runtime/vm/hyrun-vhost-vsock
+vm_libs=("$build/runtime/vm/libhyvm.a" "$build/common/libhycommon.a")
+if [[ -n $vsock ]]; then
+  for f in "$backend" "${vm_libs[@]}"; do
+    [[ -f $f ]] || die "no $f (scripts/build first, or --build DIR, or --no-vsock)"
+  done
 fi
 
 accel=${HYRUN_VM_ACCEL:-}
@@ -82,7 +88,10 @@ trap 'rm -rf "$work"' EXIT
 # The initramfs: just the static test init.
 mkdir -p "$work/root" "$work/share" "$work/blkroot"
 gcc -static -O2 -Wall -Wextra -Werror -o "$work/root/init" "$here/test/init.c"
-gcc -O2 -Wall -Wextra -Werror -o "$work/vsock-host" "$here/test/vsock-host.c"
+if [[ -n $vsock ]]; then
+  gcc -O2 -Wall -Wextra -Werror -I"$here/.." -o "$work/vsock-host" \
+      "$here/test/vsock-host.c" "${vm_libs[@]}"
+fi
 (cd "$work/root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$work/initramfs.gz"
 # What the init reads back through 9p and virtio-blk.
 echo from-9p > "$work/share/hello"
@@ -175,13 +184,15 @@ if [[ -n $compare ]]; then
   done
 fi
 
-# vsock_boot SCENARIO: a boot with the vsock device and our backend, run
-# by test/vsock-host.c; adds its checks to passed/failed.
+# vsock_boot SCENARIO spawn|program: a boot with the vsock device and our
+# backend, run by test/vsock-host.c; adds its checks to passed/failed.
 vsock_boot ()
 {
-  local scenario=$1 out=$work/vsock-$1.log rc ok bad
+  local scenario=$1 how=$2 out=$work/vsock-$1-$2.log rc ok bad
+  local run=(--spawn)
+  [[ $how == program ]] && run=(--backend "$backend")
   set +e
-  timeout 300 "$work/vsock-host" --backend "$backend" --uds "$work/vsock.sock" \
+  timeout 300 "$work/vsock-host" "${run[@]}" --uds "$work/vsock.sock" \
       --cid 3 --scenario "$scenario" --mib "$mib" -- \
       "${qemu_base[@]}" -object memory-backend-memfd,id=mem,size=256M,share=on \
       -machine memory-backend=mem \
@@ -200,7 +211,7 @@ vsock_boot ()
   passed=$((passed + ok))
   failed=$((failed + bad))
   grep -E '^vsock-host: (check|measure) ' "$out.report" |
-    sed "s/^vsock-host: /vsock $scenario: /"
+    sed "s/^vsock-host: /vsock $scenario ($how): /"
   if [[ -n $verbose ]] || ((bad)); then
     sed 's/^[0-9.]* /  | /' "$out" >&2
     grep -v -E '^vsock-host: (check|measure) ' "$out.report" | sed 's/^/  report: /' >&2 || true
@@ -208,9 +219,9 @@ vsock_boot ()
 }
 
 if [[ -n $vsock ]]; then
-  log "vsock: backend $backend"
-  vsock_boot traffic
-  vsock_boot kill
+  vsock_boot traffic spawn
+  vsock_boot kill spawn
+  vsock_boot kill program
 fi
 
 echo "$passed passed, $failed failed"

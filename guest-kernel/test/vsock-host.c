@@ -5,8 +5,12 @@
    drives the guest's test init (test/init.c, hyrun_vsock=1) over vsock and
    checks what happens to the backend when QEMU goes away.
 
-     vsock-host --backend PATH --uds PATH --cid N [--scenario traffic|kill]
-                [--mib N] [--no-wrap] -- QEMU-COMMAND...
+     vsock-host (--backend PATH | --spawn) --uds PATH --cid N
+                [--scenario traffic|kill] [--mib N] [--no-wrap] -- QEMU-COMMAND...
+
+   --backend runs the hyrun-vhost-vsock program (--fd, --uds-fd); --spawn
+   runs the library in a child with hy_vsock_backend_spawn(), as the
+   supervisor does (this program is then linked with libhyvm).
 
    QEMU-COMMAND must give the VM shared memory (memory-backend-memfd,
    share=on); this program appends the chardev and the vhost-user-vsock
@@ -32,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/vm/vsock/vsock.h"
 #include "vsock-test.h"
 
 #define BACKEND_VHOST_FD 3
@@ -580,6 +585,34 @@ check_host_ends_closed (const int *fds, unsigned n)
          "(%u of %u host connections see EOF after the kill)", closed, n);
 }
 
+/* The backend program, given its two sockets as inherited fds. */
+static void
+exec_backend (const char *backend, int vhost_fd, int uds_fd, const char *cid)
+{
+  char fdarg[16], udsarg[16];
+  snprintf (fdarg, sizeof fdarg, "%d", BACKEND_VHOST_FD);
+  snprintf (udsarg, sizeof udsarg, "%d", BACKEND_UDS_FD);
+  char *argv[] = { (char *) backend, "--fd", fdarg, "--uds-fd", udsarg,
+                   "--uds", (char *) uds_path, "--cid", (char *) cid, NULL };
+  int fds[] = { vhost_fd, uds_fd };
+  int targets[] = { BACKEND_VHOST_FD, BACKEND_UDS_FD };
+  backend_pid = spawn (argv, fds, targets, 2);
+}
+
+/* The library, as the supervisor runs it: hy_vsock_backend_spawn(). */
+static void
+spawn_backend (int vhost_fd, int uds_fd, const char *cid)
+{
+  struct hy_vsock_opts o = { .vhost_fd = dup (vhost_fd),
+                             .uds_fd = dup (uds_fd),
+                             .uds_path = uds_path,
+                             .guest_cid = strtoull (cid, NULL, 10) };
+  hy_error_t err = NULL;
+  backend_pid = hy_vsock_backend_spawn (&o, &err);
+  if (backend_pid < 0)
+    die ("hy_vsock_backend_spawn: %s", err->msg);
+}
+
 /* ---- scenarios ---- */
 
 static void
@@ -679,7 +712,7 @@ kill_during_connections (void)
 static void
 usage (void)
 {
-  fputs ("usage: vsock-host --backend PATH --uds PATH --cid N "
+  fputs ("usage: vsock-host (--backend PATH | --spawn) --uds PATH --cid N "
          "[--scenario traffic|kill] [--mib N] [--no-wrap] -- QEMU-COMMAND...\n",
          stderr);
   exit (2);
@@ -695,11 +728,12 @@ main (int argc, char **argv)
     { "scenario", required_argument, NULL, 's' },
     { "mib", required_argument, NULL, 'm' },
     { "no-wrap", no_argument, NULL, 'w' },
+    { "spawn", no_argument, NULL, 'S' },
     { NULL, 0, NULL, 0 },
   };
   const char *backend = NULL, *cid = NULL, *scenario = "traffic";
   uint64_t mib = 16;
-  bool with_wrap = true;
+  bool with_wrap = true, spawn_mode = false;
   int o;
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1)
     switch (o)
@@ -710,9 +744,11 @@ main (int argc, char **argv)
       case 's': scenario = optarg; break;
       case 'm': mib = strtoull (optarg, NULL, 10); break;
       case 'w': with_wrap = false; break;
+      case 'S': spawn_mode = true; break;
       default: usage ();
       }
-  if (!backend || !uds_path || !cid || optind >= argc || mib == 0
+  if ((backend == NULL) != spawn_mode || !uds_path || !cid || optind >= argc
+      || mib == 0
       || (strcmp (scenario, "traffic") && strcmp (scenario, "kill")))
     usage ();
 
@@ -725,14 +761,10 @@ main (int argc, char **argv)
   struct inodes in = { inode_of (sv[0]), inode_of (sv[1]), inode_of (uds_fd),
                        inode_of (ctrl_lfd) };
 
-  char fdarg[16], udsarg[16];
-  snprintf (fdarg, sizeof fdarg, "%d", BACKEND_VHOST_FD);
-  snprintf (udsarg, sizeof udsarg, "%d", BACKEND_UDS_FD);
-  char *bargv[] = { (char *) backend, "--fd", fdarg, "--uds-fd", udsarg,
-                    "--uds", (char *) uds_path, "--cid", (char *) cid, NULL };
-  int bfds[] = { sv[1], uds_fd }, btargets[] = { BACKEND_VHOST_FD,
-                                                 BACKEND_UDS_FD };
-  backend_pid = spawn (bargv, bfds, btargets, 2);
+  if (backend)
+    exec_backend (backend, sv[1], uds_fd, cid);
+  else
+    spawn_backend (sv[1], uds_fd, cid);
 
   int qargc = argc - optind;
   char **qargv = calloc (qargc + 5, sizeof *qargv);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -709,6 +710,108 @@ test_given_fds_flags (void **state)
   assert_int_equal (WEXITSTATUS (status), 0);
 }
 
+static ino_t
+inode_of (int fd)
+{
+  struct stat st;
+  assert_int_equal (fstat (fd, &st), 0);
+  return st.st_ino;
+}
+
+static bool
+holds_inode (pid_t pid, ino_t ino)
+{
+  char dir[64], link[384], target[64];
+  snprintf (dir, sizeof (dir), "/proc/%d/fd", (int) pid);
+  DIR *d = opendir (dir);
+  assert_non_null (d);
+  bool found = false;
+  struct dirent *de;
+  while ((de = readdir (d)) && !found)
+    {
+      snprintf (link, sizeof (link), "%s/%s", dir, de->d_name);
+      ssize_t n = readlink (link, target, sizeof (target) - 1);
+      if (n <= 0)
+        continue;
+      target[n] = '\0';
+      char *open_bracket = strchr (target, '[');
+      found = open_bracket && strtoull (open_bracket + 1, NULL, 10) == ino;
+    }
+  closedir (d);
+  return found;
+}
+
+/* Spawn as the supervisor will: the child holds its two sockets and
+ * nothing else of ours (not QEMU's end), is killable though we block
+ * signals, and exits 0 once QEMU's end closes. */
+static void
+test_spawn (void **state)
+{
+  (void) state;
+  sigset_t term, old;
+  sigemptyset (&term);
+  sigaddset (&term, SIGTERM);
+  assert_int_equal (sigprocmask (SIG_BLOCK, &term, &old), 0);
+  for (int round = 0; round < 2; round++)
+    {
+      int sv[2], stray[2];
+      assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
+      assert_int_equal (pipe (stray), 0);
+      int l = listening_abstract ();
+      ino_t qemu_end = inode_of (sv[0]), backend_end = inode_of (sv[1]);
+      ino_t listener = inode_of (l), stray_ino = inode_of (stray[0]);
+      struct hy_vsock_opts o = { .vhost_fd = sv[1], .uds_fd = l,
+                                 .uds_path = "/nonexistent/v.sock",
+                                 .guest_cid = CID };
+      hy_error_t err = NULL;
+      pid_t pid = hy_vsock_backend_spawn (&o, &err);
+      assert_true (pid > 0);
+      assert_int_equal (fcntl (sv[1], F_GETFD), -1);
+      assert_int_equal (fcntl (l, F_GETFD), -1);
+      struct front fe = { .sock = sv[0] };
+      uint64_t features;
+      assert_int_equal (
+          fe_get_u64 (&fe, HY_VHOST_USER_GET_FEATURES, &features), 0);
+      assert_true (holds_inode (pid, backend_end));
+      assert_true (holds_inode (pid, listener));
+      assert_false (holds_inode (pid, qemu_end));
+      assert_false (holds_inode (pid, stray_ino));
+      int status;
+      if (round == 0)
+        {
+          close (sv[0]);
+          assert_int_equal (waitpid (pid, &status, 0), pid);
+          assert_true (WIFEXITED (status));
+          assert_int_equal (WEXITSTATUS (status), 0);
+        }
+      else
+        {
+          assert_int_equal (kill (pid, SIGTERM), 0);
+          assert_int_equal (waitpid (pid, &status, 0), pid);
+          assert_true (WIFSIGNALED (status));
+          assert_int_equal (WTERMSIG (status), SIGTERM);
+          close (sv[0]);
+        }
+      close (stray[0]);
+      close (stray[1]);
+    }
+  assert_int_equal (sigprocmask (SIG_SETMASK, &old, NULL), 0);
+
+  /* A setup error comes back to the caller, no child, fds closed. */
+  int sv[2];
+  assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  struct hy_vsock_opts bad = { .vhost_fd = sv[1], .uds_fd = -1,
+                               .uds_path = "/nonexistent/v.sock",
+                               .guest_cid = 1 };
+  hy_error_t err = NULL;
+  assert_int_equal (hy_vsock_backend_spawn (&bad, &err), -1);
+  assert_non_null (strstr (err->msg, "invalid guest cid"));
+  hy_error_release (&err);
+  assert_int_equal (fcntl (sv[1], F_GETFD), -1);
+  assert_int_equal (waitpid (-1, NULL, WNOHANG), -1);
+  close (sv[0]);
+}
+
 /* ---- hostile guests: the back-end drops the chain and goes on ---- */
 
 static void
@@ -836,6 +939,7 @@ main (void)
     cmocka_unit_test (test_stale_and_live_sockets),
     cmocka_unit_test (test_bad_fds),
     cmocka_unit_test (test_given_fds_flags),
+    cmocka_unit_test (test_spawn),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

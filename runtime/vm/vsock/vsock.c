@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -921,4 +923,61 @@ hy_vsock_backend_run (const struct hy_vsock_opts *o, hy_error_t *err)
   if (own_path)
     unlink (o->uds_path);
   return ret;
+}
+
+/* Close every fd from 3 up but the ones in keep (ascending). */
+static void
+close_all_but (const int *keep, unsigned n)
+{
+  unsigned from = 3;
+  for (unsigned i = 0; i <= n; i++)
+    {
+      unsigned to = i < n ? (unsigned) keep[i] : ~0u;
+      if (i < n && (keep[i] < 0 || (unsigned) keep[i] < from))
+        continue;
+      if (to > from && close_range (from, to - 1, 0) < 0 && errno == ENOSYS)
+        for (unsigned fd = from; fd < to && fd < 65536; fd++)
+          close (fd);
+      from = to + 1;
+    }
+}
+
+/* The child: nothing of the parent's but stdio and its two sockets, no
+ * handlers or blocked signals of the parent's. */
+static void __attribute__ ((noreturn))
+backend_child (const struct hy_vsock_opts *o)
+{
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  for (int sig = 1; sig < NSIG; sig++)
+    sigaction (sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  int keep[2] = { o->vhost_fd, o->uds_fd };
+  if (keep[0] > keep[1])
+    keep[0] = o->uds_fd, keep[1] = o->vhost_fd;
+  close_all_but (keep, 2);
+  prctl (PR_SET_NAME, "hyrun-vsock");
+  hy_error_t err = NULL;
+  if (hy_vsock_backend_run (o, &err) < 0)
+    {
+      fprintf (stderr, "hyrun-vhost-vsock: %s\n", err->msg);
+      _exit (1);
+    }
+  _exit (0);
+}
+
+pid_t
+hy_vsock_backend_spawn (const struct hy_vsock_opts *o, hy_error_t *err)
+{
+  _cleanup_close_ int vfd = o->vhost_fd;
+  _cleanup_close_ int lfd = o->uds_fd;
+  if (check_opts (o, err) < 0)
+    return -1;
+  pid_t pid = fork ();
+  if (pid < 0)
+    return hy_error_errno (err, "fork the vsock backend");
+  if (pid == 0)
+    backend_child (o);
+  return pid;
 }
