@@ -5,7 +5,9 @@
    The host drives the test over a control connection the guest opens to
    host port VT_CTRL_PORT; every command is one line, answered by one line:
      phase <id> <n>    then n lines "<g|h> <port> <gsend> <hsend> <order>
-                       <chunk>": (chunk: most bytes per send, 0: VT_CHUNK)
+                       <chunk> <stall>" (chunk: most bytes per send, 0:
+                       VT_CHUNK; stall: ms both receivers wait before
+                       their first read, so the sender runs out of credit)
                        n streams moved at the same time; 'g': the guest
                        connects to host port <port>, 'h': the host CONNECTs
                        to guest port <port>.  Answers "ready <id>" once its
@@ -53,6 +55,7 @@ struct vt_spec
   uint64_t guest_sends, host_sends;
   enum vt_order order;
   uint32_t chunk;
+  uint32_t stall_ms;
 };
 
 /* One end of one stream, as the pump sees it. */
@@ -61,6 +64,7 @@ struct vt_end
   int fd;
   uint64_t send_len, sent, send_seed;
   size_t chunk; /* most bytes per send */
+  uint64_t read_from_ms; /* vt_now_ms () before which nothing is read */
   uint64_t recv_len, received, recv_seed;
   bool send_after_eof; /* the half-close order: send once EOF arrived */
   bool shut, eof;
@@ -212,8 +216,9 @@ vt_pump (struct vt_end *ends, unsigned n, int timeout_ms,
         {
           struct vt_end *e = &ends[i];
           bool may_send = !e->shut && (!e->send_after_eof || e->eof);
+          bool may_read = !e->eof && vt_now_ms () >= e->read_from_ms;
           p[i] = (struct pollfd) { .fd = e->fd,
-                                   .events = (e->eof ? 0 : POLLIN)
+                                   .events = (may_read ? POLLIN : 0)
                                              | (may_send ? POLLOUT : 0) };
           open += !vt_end_done (e);
         }
@@ -244,7 +249,8 @@ vt_pump (struct vt_end *ends, unsigned n, int timeout_ms,
       for (unsigned i = 0; i < n; i++)
         {
           if ((p[i].revents & (POLLIN | POLLHUP | POLLERR))
-              && !ends[i].eof && vt_recv_some (&ends[i], i, why, wlen) < 0)
+              && (p[i].events & POLLIN)
+              && vt_recv_some (&ends[i], i, why, wlen) < 0)
             return -1;
           bool may_send = !ends[i].shut
                           && (!ends[i].send_after_eof || ends[i].eof);
