@@ -5,10 +5,10 @@
 # disk, then leaves QEMU by rebooting into a triple fault (reboot=t with
 # QEMU's -no-reboot). Then three boots with hyrun's vhost-user-vsock
 # backend (test/vsock-host.c starts it and QEMU as the VM supervisor will):
-# real guest<->host vsock traffic checked byte by byte, and QEMU killed
-# under open connections, with the library in a child
-# (hy_vsock_backend_spawn) and once more with the hyrun-vhost-vsock
-# program; every check counts as a test.
+# real guest<->host vsock traffic checked byte by byte, with the library in
+# a child (hy_vsock_backend_spawn) over legacy virtio-mmio, again with the
+# hyrun-vhost-vsock program over virtio 1.0 (shorter), and QEMU killed
+# under open connections; every check counts as a test.
 #   guest-kernel/test-boot.sh [--kernel BZIMAGE] [--runs N] [--compare-exits] [--verbose]
 #                             [--build DIR | --no-vsock] [--mib N]
 #     --kernel         image to boot (default: what build.sh prints, building it if needed)
@@ -184,17 +184,22 @@ if [[ -n $compare ]]; then
   done
 fi
 
-# vsock_boot SCENARIO spawn|program: a boot with the vsock device and our
-# backend, run by test/vsock-host.c; adds its checks to passed/failed.
+# vsock_boot LABEL SCENARIO spawn|program [VSOCK-HOST OPTION]... [-- QEMU ARG...]:
+# a boot with the vsock device and our backend, run by test/vsock-host.c;
+# adds its checks to passed/failed.
 vsock_boot ()
 {
-  local scenario=$1 how=$2 out=$work/vsock-$1-$2.log rc ok bad
-  local run=(--spawn)
+  local label=$1 scenario=$2 how=$3 out=$work/vsock-$1.log rc ok bad
+  shift 3
+  local run=(--spawn) extra=()
   [[ $how == program ]] && run=(--backend "$backend")
+  while (($#)) && [[ $1 != -- ]]; do run+=("$1"); shift; done
+  (($#)) && shift && extra=("$@")
   set +e
   timeout 300 "$work/vsock-host" "${run[@]}" --uds "$work/vsock.sock" \
-      --cid 3 --scenario "$scenario" --mib "$mib" -- \
-      "${qemu_base[@]}" -object memory-backend-memfd,id=mem,size=256M,share=on \
+      --cid 3 --scenario "$scenario" -- \
+      "${qemu_base[@]}" "${extra[@]}" \
+      -object memory-backend-memfd,id=mem,size=256M,share=on \
       -machine memory-backend=mem \
       -append "$console panic=-1 reboot=t hyrun_exit=reboot hyrun_vsock=1" \
       </dev/null 2>"$out.report" |
@@ -211,7 +216,7 @@ vsock_boot ()
   passed=$((passed + ok))
   failed=$((failed + bad))
   grep -E '^vsock-host: (check|measure) ' "$out.report" |
-    sed "s/^vsock-host: /vsock $scenario ($how): /"
+    sed "s/^vsock-host: /vsock $label: /"
   if [[ -n $verbose ]] || ((bad)); then
     sed 's/^[0-9.]* /  | /' "$out" >&2
     grep -v -E '^vsock-host: (check|measure) ' "$out.report" | sed 's/^/  report: /' >&2 || true
@@ -219,9 +224,10 @@ vsock_boot ()
 }
 
 if [[ -n $vsock ]]; then
-  vsock_boot traffic spawn
-  vsock_boot kill spawn
-  vsock_boot kill program
+  vsock_boot traffic traffic spawn --mib "$mib"
+  vsock_boot traffic-program-virtio1 traffic program --mib 4 --no-wrap \
+      -- -global virtio-mmio.force-legacy=false
+  vsock_boot kill kill spawn
 fi
 
 echo "$passed passed, $failed failed"
