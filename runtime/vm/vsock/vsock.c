@@ -970,14 +970,15 @@ backend_child (const struct hy_vsock_opts *o)
 pid_t
 hy_vsock_backend_spawn (const struct hy_vsock_opts *o, hy_error_t *err)
 {
-  _cleanup_close_ int vfd = o->vhost_fd;
-  _cleanup_close_ int lfd = o->uds_fd;
-  if (check_opts (o, err) < 0)
-    return -1;
-  pid_t pid = fork ();
-  if (pid < 0)
-    return hy_error_errno (err, "fork the vsock backend");
+  int ret = check_opts (o, err);
+  pid_t pid = ret < 0 ? -1 : fork ();
   if (pid == 0)
     backend_child (o);
+  if (ret == 0 && pid < 0)
+    hy_error_errno (err, "fork the vsock backend");
+  if (o->vhost_fd >= 0)
+    close (o->vhost_fd);
+  if (o->uds_fd >= 0)
+    close (o->uds_fd);
   return pid;
 }
