@@ -770,9 +770,10 @@ socket_is_stale (const struct sockaddr_un *sun)
   if (lstat (sun->sun_path, &st) < 0 || !S_ISSOCK (st.st_mode))
     return false;
   _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  return fd >= 0 && connect (fd, (const struct sockaddr *) sun, sizeof (*sun))
-                        < 0
-         && errno == ECONNREFUSED;
+  if (fd < 0)
+    return false;
+  int r = connect (fd, (const struct sockaddr *) sun, sizeof (*sun));
+  return r < 0 && errno == ECONNREFUSED;
 }
 
 static int
