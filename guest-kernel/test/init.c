@@ -278,9 +278,10 @@ parse_spec (const char *line, struct vt_spec *s)
   unsigned order;
   char who;
 
-  if (sscanf (line, "%c %u %llu %llu %u", &who, &s->port, &gsend, &hsend,
-              &order) != 5
-      || (who != 'g' && who != 'h') || order > VT_HOST_FIRST)
+  if (sscanf (line, "%c %u %llu %llu %u %u %u", &who, &s->port, &gsend,
+              &hsend, &order, &s->chunk, &s->stall_ms) != 7
+      || (who != 'g' && who != 'h') || order > VT_HOST_FIRST
+      || s->chunk > VT_CHUNK)
     return -1;
   s->initiator = who;
   s->guest_sends = gsend;
@@ -354,6 +355,12 @@ guest_phase (int ctrl, unsigned id, const struct vt_spec *spec, unsigned n)
     vt_end_init (&ends[i], fds[i], spec[i].guest_sends, vt_seed (id, i, false),
                  spec[i].host_sends, vt_seed (id, i, true),
                  spec[i].order == VT_HOST_FIRST);
+  for (unsigned i = 0; ret == 0 && i < n; i++)
+    {
+      if (spec[i].chunk)
+        ends[i].chunk = spec[i].chunk;
+      ends[i].read_from_ms = vt_now_ms () + spec[i].stall_ms;
+    }
   if (ret == 0)
     ret = vt_pump (ends, n, 300000, NULL, why, sizeof why);
   close_all (fds, n);

@@ -5,8 +5,12 @@
    drives the guest's test init (test/init.c, hyrun_vsock=1) over vsock and
    checks what happens to the backend when QEMU goes away.
 
-     vsock-host --backend PATH --uds PATH --cid N [--scenario traffic|kill]
-                [--mib N] -- QEMU-COMMAND...
+     vsock-host (--backend PATH | --spawn) --uds PATH --cid N
+                [--scenario traffic|kill] [--mib N] [--no-wrap] -- QEMU-COMMAND...
+
+   --backend runs the hyrun-vhost-vsock program (--fd, --uds-fd); --spawn
+   runs the library in a child with hy_vsock_backend_spawn(), as the
+   supervisor does (this program is then linked with libhyvm).
 
    QEMU-COMMAND must give the VM shared memory (memory-backend-memfd,
    share=on); this program appends the chardev and the vhost-user-vsock
@@ -32,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/vm/vsock/vsock.h"
 #include "vsock-test.h"
 
 #define BACKEND_VHOST_FD 3
@@ -43,7 +48,6 @@ static const char *uds_path;
 static pid_t qemu_pid = -1, backend_pid = -1;
 static int ctrl = -1;
 static unsigned passed, failed;
-static long rss_idle_kb, rss_max_kb;
 
 static void
 out (const char *fmt, ...)
@@ -196,28 +200,60 @@ hear_guest (int timeout_ms)
 
 /* ---- the backend's memory ---- */
 
-static long
-backend_rss_kb (void)
+struct rss
+{
+  long total, anon, shmem; /* kB: VmRSS, RssAnon, RssShmem */
+};
+
+static struct rss rss_idle, rss_max;
+
+static struct rss
+backend_rss (void)
 {
   char path[64], line[256];
-  long kb = -1;
+  struct rss r = { -1, -1, -1 };
   snprintf (path, sizeof path, "/proc/%d/status", (int) backend_pid);
   FILE *f = fopen (path, "re");
-  if (f == NULL)
-    return -1;
-  while (fgets (line, sizeof line, f))
-    if (sscanf (line, "VmRSS: %ld kB", &kb) == 1)
-      break;
-  fclose (f);
-  return kb;
+  while (f && fgets (line, sizeof line, f))
+    if (sscanf (line, "VmRSS: %ld kB", &r.total) != 1
+        && sscanf (line, "RssAnon: %ld kB", &r.anon) != 1)
+      sscanf (line, "RssShmem: %ld kB", &r.shmem);
+  if (f)
+    fclose (f);
+  return r;
 }
 
 static void
 sample_rss (void)
 {
-  long kb = backend_rss_kb ();
-  if (kb > rss_max_kb)
-    rss_max_kb = kb;
+  struct rss r = backend_rss ();
+  if (r.total > rss_max.total)
+    rss_max.total = r.total;
+  if (r.anon > rss_max.anon)
+    rss_max.anon = r.anon;
+  if (r.shmem > rss_max.shmem)
+    rss_max.shmem = r.shmem;
+}
+
+/* User + system CPU time the backend used so far. */
+static long
+backend_cpu_ms (void)
+{
+  char path[64], buf[1024];
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) backend_pid);
+  FILE *f = fopen (path, "re");
+  size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
+  if (f)
+    fclose (f);
+  buf[n] = '\0';
+  char *p = strrchr (buf, ')');
+  unsigned long utime, stime;
+  /* After "pid (comm)": state and 10 more fields, then utime stime. */
+  if (p == NULL
+      || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                 &utime, &stime) != 2)
+    return -1;
+  return (utime + stime) * 1000 / sysconf (_SC_CLK_TCK);
 }
 
 /* ---- phases: streams moved at once, checked on both ends ---- */
@@ -255,8 +291,10 @@ open_host_ends (unsigned id, const struct phase *ph, const int *listeners,
   return 0;
 }
 
-static void
-run_phase (unsigned id, const struct phase *ph)
+/* Run one phase; it reports its check unless quiet (then a failure is
+   reported, and the result returned). */
+static bool
+run_phase (unsigned id, const struct phase *ph, bool quiet)
 {
   int listeners[VT_MAX_STREAMS], fds[VT_MAX_STREAMS];
   struct vt_end ends[VT_MAX_STREAMS];
@@ -273,9 +311,10 @@ run_phase (unsigned id, const struct phase *ph)
   for (unsigned i = 0; i < ph->n; i++)
     {
       const struct vt_spec *s = &ph->s[i];
-      say_guest ("%c %u %llu %llu %u", s->initiator, s->port,
+      say_guest ("%c %u %llu %llu %u %u %u", s->initiator, s->port,
                  (unsigned long long) s->guest_sends,
-                 (unsigned long long) s->host_sends, s->order);
+                 (unsigned long long) s->host_sends, s->order, s->chunk,
+                 s->stall_ms);
       g_bytes += s->guest_sends;
       h_bytes += s->host_sends;
     }
@@ -294,6 +333,12 @@ run_phase (unsigned id, const struct phase *ph)
     vt_end_init (&ends[i], fds[i], ph->s[i].host_sends, vt_seed (id, i, true),
                  ph->s[i].guest_sends, vt_seed (id, i, false),
                  ph->s[i].order == VT_GUEST_FIRST);
+  for (unsigned i = 0; ret == 0 && i < ph->n; i++)
+    {
+      if (ph->s[i].chunk)
+        ends[i].chunk = ph->s[i].chunk;
+      ends[i].read_from_ms = vt_now_ms () + ph->s[i].stall_ms;
+    }
   if (ret == 0)
     ret = vt_pump (ends, ph->n, 300000, sample_rss, why, sizeof why);
   for (unsigned i = 0; i < ph->n; i++)
@@ -312,15 +357,18 @@ run_phase (unsigned id, const struct phase *ph)
     }
   if (ret < 0)
     {
-      check (ph->name, false, "(%s)", why);
-      return;
+      check (ph->name, false, "(phase %u: %s)", id, why);
+      return false;
     }
+  if (quiet)
+    return true;
   double mib = (g_bytes + h_bytes) / (double) MIB, s = ms ? ms / 1000.0 : 0.001;
   check (ph->name, true, "(%u streams, guest->host %.1f MiB, host->guest "
          "%.1f MiB, %llu ms, %.1f MiB/s)", ph->n, g_bytes / (double) MIB,
          h_bytes / (double) MIB, (unsigned long long) ms, mib / s);
   if (ph->rate)
     out ("measure throughput-%s %.1f MiB/s", ph->rate, mib / s);
+  return true;
 }
 
 /* ---- closing and refusing ---- */
@@ -577,38 +625,119 @@ check_host_ends_closed (const int *fds, unsigned n)
          "(%u of %u host connections see EOF after the kill)", closed, n);
 }
 
+/* The backend program, given its two sockets as inherited fds. */
+static void
+exec_backend (const char *backend, int vhost_fd, int uds_fd, const char *cid)
+{
+  char fdarg[16], udsarg[16];
+  snprintf (fdarg, sizeof fdarg, "%d", BACKEND_VHOST_FD);
+  snprintf (udsarg, sizeof udsarg, "%d", BACKEND_UDS_FD);
+  char *argv[] = { (char *) backend, "--fd", fdarg, "--uds-fd", udsarg,
+                   "--uds", (char *) uds_path, "--cid", (char *) cid, NULL };
+  int fds[] = { vhost_fd, uds_fd };
+  int targets[] = { BACKEND_VHOST_FD, BACKEND_UDS_FD };
+  backend_pid = spawn (argv, fds, targets, 2);
+}
+
+/* The library, as the supervisor runs it: hy_vsock_backend_spawn(). */
+static void
+spawn_backend (int vhost_fd, int uds_fd, const char *cid)
+{
+  struct hy_vsock_opts o = { .vhost_fd = dup (vhost_fd),
+                             .uds_fd = dup (uds_fd),
+                             .uds_path = uds_path,
+                             .guest_cid = strtoull (cid, NULL, 10) };
+  hy_error_t err = NULL;
+  backend_pid = hy_vsock_backend_spawn (&o, &err);
+  if (backend_pid < 0)
+    die ("hy_vsock_backend_spawn: %s", err->msg);
+}
+
+/* Many short connections in both directions: the backend ends with the
+   fds it started with. */
+static unsigned
+backend_fd_count (void)
+{
+  char dir[64];
+  snprintf (dir, sizeof dir, "/proc/%d/fd", (int) backend_pid);
+  DIR *d = opendir (dir);
+  unsigned n = 0;
+  while (d && readdir (d))
+    n++;
+  if (d)
+    closedir (d);
+  return n - 2;
+}
+
+static void
+test_churn (unsigned *id)
+{
+  struct phase ph = { "connection-churn", 8, { { 0 } }, NULL };
+  for (unsigned i = 0; i < 8; i++)
+    ph.s[i] = (struct vt_spec) { i % 2 ? 'h' : 'g', (i % 2 ? 2150 : 1150) + i,
+                                 1000 + i, 2000 + i, i % 3, 0, 0 };
+  unsigned before = backend_fd_count (), rounds = 25, done = 0;
+  while (done < rounds && run_phase ((*id)++, &ph, true))
+    done++;
+  usleep (300000); /* the last RSTs */
+  unsigned after = backend_fd_count ();
+  check (ph.name, done == rounds && after == before,
+         "(%u connections in %u rounds; backend fds before %u, after %u)",
+         done * 8, done, before, after);
+}
+
 /* ---- scenarios ---- */
 
 static void
-traffic (uint64_t mib)
+traffic (uint64_t mib, bool with_wrap)
 {
   uint64_t big = mib * MIB, half = big / 2;
   const struct phase phases[] = {
-    { "bulk-guest-to-host", 1, { { 'g', 1100, big, 0, VT_DUPLEX } }, "g2h" },
-    { "bulk-host-to-guest", 1, { { 'h', 2100, 0, big, VT_DUPLEX } }, "h2g" },
+    { "bulk-guest-to-host", 1, { { 'g', 1100, big, 0, VT_DUPLEX, 0, 0 } },
+      "g2h" },
+    { "bulk-host-to-guest", 1, { { 'h', 2100, 0, big, VT_DUPLEX, 0, 0 } },
+      "h2g" },
     { "bulk-both-ways", 2,
-      { { 'g', 1101, half, half, VT_DUPLEX },
-        { 'h', 2101, half, half, VT_DUPLEX } }, NULL },
+      { { 'g', 1101, half, half, VT_DUPLEX, 0, 0 },
+        { 'h', 2101, half, half, VT_DUPLEX, 0, 0 } }, NULL },
     { "half-close-guest-first", 2,
-      { { 'g', 1102, MIB, MIB, VT_GUEST_FIRST },
-        { 'h', 2102, MIB, MIB, VT_GUEST_FIRST } }, NULL },
+      { { 'g', 1102, MIB, MIB, VT_GUEST_FIRST, 0, 0 },
+        { 'h', 2102, MIB, MIB, VT_GUEST_FIRST, 0, 0 } }, NULL },
     { "half-close-host-first", 2,
-      { { 'g', 1103, MIB, MIB, VT_HOST_FIRST },
-        { 'h', 2103, MIB, MIB, VT_HOST_FIRST } }, NULL },
+      { { 'g', 1103, MIB, MIB, VT_HOST_FIRST, 0, 0 },
+        { 'h', 2103, MIB, MIB, VT_HOST_FIRST, 0, 0 } }, NULL },
+    { "credit-stall", 2,
+      { { 'g', 1104, 2 * MIB, 0, VT_DUPLEX, 0, 1000 },
+        { 'h', 2104, 0, 2 * MIB, VT_DUPLEX, 0, 1000 } }, NULL },
     { "concurrent-8", 8,
-      { { 'g', 1110, MIB, MIB, VT_DUPLEX }, { 'h', 2110, MIB, MIB, VT_DUPLEX },
-        { 'g', 1111, MIB, 0, VT_DUPLEX }, { 'h', 2111, 0, MIB, VT_DUPLEX },
-        { 'g', 1112, 0, MIB, VT_GUEST_FIRST },
-        { 'h', 2112, MIB, 0, VT_HOST_FIRST },
-        { 'g', 1113, 3 * MIB / 2, 7, VT_DUPLEX },
-        { 'h', 2113, 5, 3 * MIB / 2, VT_DUPLEX } }, NULL },
+      { { 'g', 1110, MIB, MIB, VT_DUPLEX, 0, 0 },
+        { 'h', 2110, MIB, MIB, VT_DUPLEX, 0, 0 },
+        { 'g', 1111, MIB, 0, VT_DUPLEX, 0, 0 },
+        { 'h', 2111, 0, MIB, VT_DUPLEX, 0, 0 },
+        { 'g', 1112, 0, MIB, VT_GUEST_FIRST, 0, 0 },
+        { 'h', 2112, MIB, 0, VT_HOST_FIRST, 0, 0 },
+        { 'g', 1113, 3 * MIB / 2, 7, VT_DUPLEX, 0, 0 },
+        { 'h', 2113, 5, 3 * MIB / 2, VT_DUPLEX, 0, 0 } }, NULL },
   };
+  /* Past 65536 chains on each queue, so the 16-bit ring indexes wrap:
+     the guest's rx buffers hold 4 KiB, and each small send is a packet. */
+  const struct phase wrap[] = {
+    { "ring-wrap-rx", 1, { { 'h', 2140, 0, 260 * MIB, VT_DUPLEX, 0, 0 } },
+      NULL },
+    { "ring-wrap-tx", 1, { { 'g', 1140, 70000 * 32, 0, VT_DUPLEX, 32, 0 } },
+      NULL },
+  };
+  unsigned id = 1;
   for (unsigned i = 0; i < sizeof phases / sizeof phases[0]; i++)
-    run_phase (i + 1, &phases[i]);
+    run_phase (id++, &phases[i], false);
+  for (unsigned i = 0; with_wrap && i < sizeof wrap / sizeof wrap[0]; i++)
+    run_phase (id++, &wrap[i], false);
+  test_churn (&id);
   test_guest_close (1120);
   test_host_close (2120);
   test_connect_refused (2999);
   test_guest_refused (1999);
+  out ("measure backend-cpu-ms %ld (for all of the above)", backend_cpu_ms ());
   say_guest ("bye");
   uint64_t ms;
   int status = reap_within (qemu_pid, 20000, &ms);
@@ -661,8 +790,9 @@ kill_during_connections (void)
 static void
 usage (void)
 {
-  fputs ("usage: vsock-host --backend PATH --uds PATH --cid N "
-         "[--scenario traffic|kill] [--mib N] -- QEMU-COMMAND...\n", stderr);
+  fputs ("usage: vsock-host (--backend PATH | --spawn) --uds PATH --cid N "
+         "[--scenario traffic|kill] [--mib N] [--no-wrap] -- QEMU-COMMAND...\n",
+         stderr);
   exit (2);
 }
 
@@ -675,10 +805,13 @@ main (int argc, char **argv)
     { "cid", required_argument, NULL, 'c' },
     { "scenario", required_argument, NULL, 's' },
     { "mib", required_argument, NULL, 'm' },
+    { "no-wrap", no_argument, NULL, 'w' },
+    { "spawn", no_argument, NULL, 'S' },
     { NULL, 0, NULL, 0 },
   };
   const char *backend = NULL, *cid = NULL, *scenario = "traffic";
   uint64_t mib = 16;
+  bool with_wrap = true, spawn_mode = false;
   int o;
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1)
     switch (o)
@@ -688,9 +821,12 @@ main (int argc, char **argv)
       case 'c': cid = optarg; break;
       case 's': scenario = optarg; break;
       case 'm': mib = strtoull (optarg, NULL, 10); break;
+      case 'w': with_wrap = false; break;
+      case 'S': spawn_mode = true; break;
       default: usage ();
       }
-  if (!backend || !uds_path || !cid || optind >= argc || mib == 0
+  if ((backend == NULL) != spawn_mode || !uds_path || !cid || optind >= argc
+      || mib == 0
       || (strcmp (scenario, "traffic") && strcmp (scenario, "kill")))
     usage ();
 
@@ -703,14 +839,10 @@ main (int argc, char **argv)
   struct inodes in = { inode_of (sv[0]), inode_of (sv[1]), inode_of (uds_fd),
                        inode_of (ctrl_lfd) };
 
-  char fdarg[16], udsarg[16];
-  snprintf (fdarg, sizeof fdarg, "%d", BACKEND_VHOST_FD);
-  snprintf (udsarg, sizeof udsarg, "%d", BACKEND_UDS_FD);
-  char *bargv[] = { (char *) backend, "--fd", fdarg, "--uds-fd", udsarg,
-                    "--uds", (char *) uds_path, "--cid", (char *) cid, NULL };
-  int bfds[] = { sv[1], uds_fd }, btargets[] = { BACKEND_VHOST_FD,
-                                                 BACKEND_UDS_FD };
-  backend_pid = spawn (bargv, bfds, btargets, 2);
+  if (backend)
+    exec_backend (backend, sv[1], uds_fd, cid);
+  else
+    spawn_backend (sv[1], uds_fd, cid);
 
   int qargc = argc - optind;
   char **qargv = calloc (qargc + 5, sizeof *qargv);
@@ -740,13 +872,16 @@ main (int argc, char **argv)
   out ("measure first-connection-ms %llu",
        (unsigned long long) (t_first - t_start));
   check_fd_isolation (&in);
-  rss_idle_kb = rss_max_kb = backend_rss_kb ();
+  rss_idle = rss_max = backend_rss ();
 
   if (strcmp (scenario, "traffic") == 0)
-    traffic (mib);
+    traffic (mib, with_wrap);
   else
     kill_during_connections ();
-  out ("measure backend-rss-kb idle %ld max %ld", rss_idle_kb, rss_max_kb);
+  out ("measure backend-rss-kb idle %ld (anon %ld, shared guest memory %ld) "
+       "max %ld (anon %ld, shared guest memory %ld)", rss_idle.total,
+       rss_idle.anon, rss_idle.shmem, rss_max.total, rss_max.anon,
+       rss_max.shmem);
   kill_children ();
   out ("%u checks passed, %u failed", passed, failed);
   return failed ? 1 : 0;

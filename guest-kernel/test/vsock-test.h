@@ -4,7 +4,10 @@
 
    The host drives the test over a control connection the guest opens to
    host port VT_CTRL_PORT; every command is one line, answered by one line:
-     phase <id> <n>    then n lines "<g|h> <port> <gsend> <hsend> <order>":
+     phase <id> <n>    then n lines "<g|h> <port> <gsend> <hsend> <order>
+                       <chunk> <stall>" (chunk: most bytes per send, 0:
+                       VT_CHUNK; stall: ms both receivers wait before
+                       their first read, so the sender runs out of credit)
                        n streams moved at the same time; 'g': the guest
                        connects to host port <port>, 'h': the host CONNECTs
                        to guest port <port>.  Answers "ready <id>" once its
@@ -51,6 +54,8 @@ struct vt_spec
   uint32_t port;
   uint64_t guest_sends, host_sends;
   enum vt_order order;
+  uint32_t chunk;
+  uint32_t stall_ms;
 };
 
 /* One end of one stream, as the pump sees it. */
@@ -58,6 +63,8 @@ struct vt_end
 {
   int fd;
   uint64_t send_len, sent, send_seed;
+  size_t chunk; /* most bytes per send */
+  uint64_t read_from_ms; /* vt_now_ms () before which nothing is read */
   uint64_t recv_len, received, recv_seed;
   bool send_after_eof; /* the half-close order: send once EOF arrived */
   bool shut, eof;
@@ -93,7 +100,8 @@ vt_fill (uint64_t seed, uint64_t off, uint8_t *buf, size_t len)
 {
   for (size_t i = 0; i < len;)
     {
-      uint64_t pos = off + i, word = vt_mix (seed ^ ((pos / 8) * 0x9e3779b97f4a7c15ull));
+      uint64_t pos = off + i;
+      uint64_t word = vt_mix (seed ^ ((pos / 8) * 0x9e3779b97f4a7c15ull));
       unsigned skip = pos % 8;
       size_t n = 8 - skip < len - i ? 8 - skip : len - i;
       for (size_t k = 0; k < n; k++)
@@ -107,6 +115,7 @@ vt_end_init (struct vt_end *e, int fd, uint64_t send_len, uint64_t send_seed,
              uint64_t recv_len, uint64_t recv_seed, bool send_after_eof)
 {
   memset (e, 0, sizeof (*e));
+  e->chunk = VT_CHUNK;
   e->fd = fd;
   e->send_len = send_len;
   e->send_seed = send_seed;
@@ -137,8 +146,8 @@ vt_send_some (struct vt_end *e, unsigned i, char *why, size_t wlen)
   static uint8_t buf[VT_CHUNK];
   if (e->sent < e->send_len)
     {
-      size_t n = e->send_len - e->sent < VT_CHUNK ? e->send_len - e->sent
-                                                  : VT_CHUNK;
+      size_t n = e->send_len - e->sent < e->chunk ? e->send_len - e->sent
+                                                   : e->chunk;
       vt_fill (e->send_seed, e->sent, buf, n);
       ssize_t w = send (e->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (w < 0 && (errno == EAGAIN || errno == EINTR))
@@ -207,8 +216,9 @@ vt_pump (struct vt_end *ends, unsigned n, int timeout_ms,
         {
           struct vt_end *e = &ends[i];
           bool may_send = !e->shut && (!e->send_after_eof || e->eof);
+          bool may_read = !e->eof && vt_now_ms () >= e->read_from_ms;
           p[i] = (struct pollfd) { .fd = e->fd,
-                                   .events = (e->eof ? 0 : POLLIN)
+                                   .events = (may_read ? POLLIN : 0)
                                              | (may_send ? POLLOUT : 0) };
           open += !vt_end_done (e);
         }
@@ -239,7 +249,8 @@ vt_pump (struct vt_end *ends, unsigned n, int timeout_ms,
       for (unsigned i = 0; i < n; i++)
         {
           if ((p[i].revents & (POLLIN | POLLHUP | POLLERR))
-              && !ends[i].eof && vt_recv_some (&ends[i], i, why, wlen) < 0)
+              && (p[i].events & POLLIN)
+              && vt_recv_some (&ends[i], i, why, wlen) < 0)
             return -1;
           bool may_send = !ends[i].shut
                           && (!ends[i].send_after_eof || ends[i].eof);

@@ -5,10 +5,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -27,12 +30,44 @@ struct t
 };
 
 static int
-setup (void **state)
+listen_at (const char *path)
 {
-  struct t *t = calloc (1, sizeof (*t));
-  strcpy (t->dir, "/tmp/hyvsock-XXXXXX");
-  assert_non_null (mkdtemp (t->dir));
-  snprintf (t->uds, sizeof (t->uds), "%s/v.sock", t->dir);
+  struct sockaddr_un sun = { .sun_family = AF_UNIX };
+  snprintf (sun.sun_path, sizeof (sun.sun_path), "%s", path);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_int_equal (bind (fd, (void *) &sun, sizeof (sun)), 0);
+  assert_int_equal (listen (fd, 4), 0);
+  return fd;
+}
+
+static int
+connect_to (const char *path)
+{
+  struct sockaddr_un sun = { .sun_family = AF_UNIX };
+  snprintf (sun.sun_path, sizeof (sun.sun_path), "%s", path);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_int_equal (connect (fd, (void *) &sun, sizeof (sun)), 0);
+  return fd;
+}
+
+static int
+count_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  int n = 0;
+  while (d && readdir (d))
+    n++;
+  if (d)
+    closedir (d);
+  return n - 3; /* ".", ".." and the DIR's own fd */
+}
+
+/* Fork the back-end with opts o; this process plays QEMU on the other end
+ * of a socketpair.  With check_fds the child also proves that the call
+ * returned every fd it opened (it exits 3 otherwise). */
+static void
+start_backend (struct t *t, struct hy_vsock_opts o, bool check_fds)
+{
   assert_int_equal (fe_mem_init (&t->fe), 0);
   int sv[2];
   assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
@@ -42,30 +77,82 @@ setup (void **state)
   if (t->pid == 0)
     {
       close (sv[0]);
-      struct hy_vsock_opts o = { .vhost_fd = sv[1], .uds_fd = -1,
-                                 .uds_path = t->uds, .guest_cid = CID };
+      o.vhost_fd = sv[1];
+      /* What the call owns (vhost_fd, uds_fd) is closed when it returns. */
+      int before = count_fds () - 1 - (o.uds_fd >= 0);
       hy_error_t err = NULL;
       int r = hy_vsock_backend_run (&o, &err);
       if (r < 0)
         fprintf (stderr, "backend: %s\n", err->msg);
+      if (r == 0 && check_fds && count_fds () != before)
+        {
+          fprintf (stderr, "backend: %d fds before, %d after\n", before,
+                   count_fds ());
+          _exit (3);
+        }
       _exit (r < 0 ? 1 : 0);
     }
   close (sv[1]);
+  if (o.uds_fd >= 0)
+    close (o.uds_fd);
   t->fe.sock = sv[0];
+}
+
+static struct t *
+new_test (void)
+{
+  struct t *t = calloc (1, sizeof (*t));
+  strcpy (t->dir, "/tmp/hyvsock-XXXXXX");
+  assert_non_null (mkdtemp (t->dir));
+  snprintf (t->uds, sizeof (t->uds), "%s/v.sock", t->dir);
+  return t;
+}
+
+static int
+setup (void **state)
+{
+  struct t *t = new_test ();
+  start_backend (t, (struct hy_vsock_opts) { .uds_fd = -1, .uds_path = t->uds,
+                                             .guest_cid = CID },
+                 true);
   *state = t;
   return 0;
+}
+
+/* The supervisor's way: the host socket is bound before the back-end
+ * starts, and stays the supervisor's. */
+static int
+setup_given_socket (void **state)
+{
+  struct t *t = new_test ();
+  start_backend (t, (struct hy_vsock_opts) { .uds_fd = listen_at (t->uds),
+                                             .uds_path = t->uds,
+                                             .guest_cid = CID },
+                 true);
+  *state = t;
+  return 0;
+}
+
+/* QEMU goes away: the back-end returns 0 (and its fds, see start_backend). */
+static void
+stop_backend (struct t *t)
+{
+  if (t->pid == 0)
+    return;
+  close (t->fe.sock);
+  int status;
+  assert_int_equal (waitpid (t->pid, &status, 0), t->pid);
+  t->pid = 0;
+  assert_true (WIFEXITED (status));
+  assert_int_equal (WEXITSTATUS (status), 0);
 }
 
 static int
 teardown (void **state)
 {
   struct t *t = *state;
-  close (t->fe.sock);
-  int status;
-  assert_int_equal (waitpid (t->pid, &status, 0), t->pid);
   /* The back-end survived whatever the test did and exited cleanly. */
-  assert_true (WIFEXITED (status));
-  assert_int_equal (WEXITSTATUS (status), 0);
+  stop_backend (t);
   char cmd[200];
   snprintf (cmd, sizeof (cmd), "rm -rf %s", t->dir);
   assert_int_equal (system (cmd), 0);
@@ -134,27 +221,6 @@ assert_no_rx (struct front *fe)
 {
   struct hy_vring_used_elem e;
   assert_int_equal (fe_wait_used (fe, 0, &e, 200), -1);
-}
-
-static int
-listen_at (const char *path)
-{
-  struct sockaddr_un sun = { .sun_family = AF_UNIX };
-  snprintf (sun.sun_path, sizeof (sun.sun_path), "%s", path);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_int_equal (bind (fd, (void *) &sun, sizeof (sun)), 0);
-  assert_int_equal (listen (fd, 4), 0);
-  return fd;
-}
-
-static int
-connect_to (const char *path)
-{
-  struct sockaddr_un sun = { .sun_family = AF_UNIX };
-  snprintf (sun.sun_path, sizeof (sun.sun_path), "%s", path);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_int_equal (connect (fd, (void *) &sun, sizeof (sun)), 0);
-  return fd;
 }
 
 static ssize_t
@@ -379,6 +445,373 @@ test_credit (void **state)
   close (l);
 }
 
+/* The host shuts down only its writing half: the guest reads EOF but can
+ * still send; once the host is gone altogether the guest is reset. */
+static void
+test_host_half_close (void **state)
+{
+  struct t *t = *state;
+  char path[200], buf[64];
+  snprintf (path, sizeof (path), "%s_1234", t->uds);
+  int l = listen_at (path);
+  start (t);
+  guest_send (&t->fe, mkhdr (HY_VSOCK_OP_REQUEST, 5000, 1234, 0), NULL);
+  assert_int_equal (guest_recv (&t->fe, NULL).op, HY_VSOCK_OP_RESPONSE);
+  int c = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
+  assert_true (c >= 0);
+  assert_int_equal (shutdown (c, SHUT_WR), 0);
+  struct hy_vsock_hdr h = guest_recv (&t->fe, NULL);
+  assert_int_equal (h.op, HY_VSOCK_OP_SHUTDOWN);
+  assert_int_equal (h.flags, HY_VSOCK_SHUTDOWN_SEND);
+  guest_send (&t->fe, mkhdr (HY_VSOCK_OP_RW, 5000, 1234, 5), "after");
+  assert_int_equal (read_timeout (c, buf, sizeof (buf)), 5);
+  assert_memory_equal (buf, "after", 5);
+  close (c);
+  h = guest_recv (&t->fe, NULL);
+  assert_int_equal (h.op, HY_VSOCK_OP_RST);
+  assert_int_equal (h.dst_port, 5000);
+  assert_no_rx (&t->fe);
+  close (l);
+}
+
+/* A host client that stops waiting for the guest's answer. */
+static void
+test_host_gives_up (void **state)
+{
+  struct t *t = *state;
+  start (t);
+  int c = connect_to (t->uds);
+  assert_int_equal (write (c, "CONNECT 7000\n", 13), 13);
+  struct hy_vsock_hdr h = guest_recv (&t->fe, NULL);
+  assert_int_equal (h.op, HY_VSOCK_OP_REQUEST);
+  uint32_t hp = h.src_port;
+  close (c);
+  h = guest_recv (&t->fe, NULL);
+  assert_int_equal (h.op, HY_VSOCK_OP_RST);
+  assert_int_equal (h.src_port, hp);
+  /* The guest's late answer finds nothing. */
+  guest_send (&t->fe, mkhdr (HY_VSOCK_OP_RESPONSE, 7000, hp, 0), NULL);
+  assert_int_equal (guest_recv (&t->fe, NULL).op, HY_VSOCK_OP_RST);
+}
+
+/* Only the host (CID 2) is reachable; other CIDs are refused at once, a
+ * forged source CID gets nothing. */
+static void
+test_other_cids (void **state)
+{
+  struct t *t = *state;
+  start (t);
+  struct hy_vsock_hdr rq = mkhdr (HY_VSOCK_OP_REQUEST, 5000, 80, 0);
+  rq.dst_cid = 7;
+  guest_send (&t->fe, rq, NULL);
+  struct hy_vring_used_elem e;
+  assert_int_equal (fe_wait_used (&t->fe, 0, &e, 3000), 0);
+  struct hy_vsock_hdr h;
+  memcpy (&h, t->fe.mem + FE_DATA (0, e.id), HDR);
+  assert_int_equal (h.op, HY_VSOCK_OP_RST);
+  assert_int_equal (h.src_cid, 7);
+  assert_int_equal (h.dst_cid, CID);
+  assert_int_equal (h.src_port, 80);
+  assert_int_equal (h.dst_port, 5000);
+  post_rx (&t->fe, 1);
+  rq = mkhdr (HY_VSOCK_OP_REQUEST, 5000, 80, 0);
+  rq.src_cid = CID + 1;
+  guest_send (&t->fe, rq, NULL);
+  assert_no_rx (&t->fe);
+}
+
+static bool
+is_socket (const char *path)
+{
+  struct stat st;
+  return lstat (path, &st) == 0 && S_ISSOCK (st.st_mode);
+}
+
+/* QEMU goes away with connections open in every state: the back-end
+ * returns 0 with all its fds closed (start_backend checks), every host end
+ * reads EOF, and the socket the caller bound stays the caller's. */
+static void
+test_given_socket_lifecycle (void **state)
+{
+  struct t *t = *state;
+  char path[200], buf[64];
+  snprintf (path, sizeof (path), "%s_1234", t->uds);
+  int l = listen_at (path);
+  start (t);
+  guest_send (&t->fe, mkhdr (HY_VSOCK_OP_REQUEST, 5000, 1234, 0), NULL);
+  assert_int_equal (guest_recv (&t->fe, NULL).op, HY_VSOCK_OP_RESPONSE);
+  int from_guest = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
+  int to_guest = connect_to (t->uds);
+  assert_int_equal (write (to_guest, "CONNECT 7000\n", 13), 13);
+  uint32_t hp = guest_recv (&t->fe, NULL).src_port;
+  guest_send (&t->fe, mkhdr (HY_VSOCK_OP_RESPONSE, 7000, hp, 0), NULL);
+  assert_true (read_timeout (to_guest, buf, sizeof (buf)) > 0);
+  int waiting = connect_to (t->uds);
+  assert_int_equal (write (waiting, "CONNECT 7001\n", 13), 13);
+  assert_int_equal (guest_recv (&t->fe, NULL).op, HY_VSOCK_OP_REQUEST);
+  int silent = connect_to (t->uds);
+
+  stop_backend (t);
+  int ends[] = { from_guest, to_guest, waiting, silent };
+  for (unsigned i = 0; i < 4; i++)
+    {
+      assert_int_equal (read_timeout (ends[i], buf, sizeof (buf)), 0);
+      close (ends[i]);
+    }
+  assert_true (is_socket (t->uds));
+  assert_true (is_socket (path));
+  close (l);
+}
+
+/* Without uds_fd the back-end makes the socket and removes it. */
+static void
+test_own_socket_removed (void **state)
+{
+  struct t *t = *state;
+  start (t);
+  assert_true (is_socket (t->uds));
+  close (connect_to (t->uds));
+  stop_backend (t);
+  assert_false (is_socket (t->uds));
+}
+
+/* A socket left by a dead back-end is replaced; a live one is refused. */
+static void
+test_stale_and_live_sockets (void **state)
+{
+  (void) state;
+  struct t *t = new_test ();
+  close (listen_at (t->uds)); /* stale: bound, nobody accepts */
+  start_backend (t, (struct hy_vsock_opts) { .uds_fd = -1, .uds_path = t->uds,
+                                             .guest_cid = CID },
+                 true);
+  start (t);
+  close (connect_to (t->uds));
+  stop_backend (t);
+
+  int live = listen_at (t->uds);
+  int sv[2];
+  assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+                    0);
+  struct hy_vsock_opts o = { .vhost_fd = sv[1], .uds_fd = -1,
+                             .uds_path = t->uds, .guest_cid = CID };
+  hy_error_t err = NULL;
+  assert_int_equal (hy_vsock_backend_run (&o, &err), -1);
+  assert_non_null (strstr (err->msg, "bind"));
+  assert_non_null (strstr (err->msg, t->uds));
+  hy_error_release (&err);
+  assert_int_equal (fcntl (sv[1], F_GETFD), -1); /* closed by the call */
+  int c = connect_to (t->uds); /* still the live listener's */
+  assert_true (accept4 (live, NULL, NULL, SOCK_CLOEXEC) >= 0);
+  close (c);
+  close (live);
+  close (sv[0]);
+  char cmd[200];
+  snprintf (cmd, sizeof (cmd), "rm -rf %s", t->dir);
+  assert_int_equal (system (cmd), 0);
+  free (t);
+}
+
+/* Bad fds are refused with a message naming them, and closed. */
+/* A listening socket without a path (autobound abstract address). */
+static int
+listening_abstract (void)
+{
+  struct sockaddr_un sun = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_int_equal (bind (fd, (void *) &sun, sizeof (sa_family_t)), 0);
+  assert_int_equal (listen (fd, 1), 0);
+  return fd;
+}
+
+static void
+expect_refused (int vhost_fd, int uds_fd, uint64_t cid, const char *what)
+{
+  struct hy_vsock_opts o = { .vhost_fd = vhost_fd, .uds_fd = uds_fd,
+                             .uds_path = "/nonexistent/v.sock",
+                             .guest_cid = cid };
+  hy_error_t err = NULL;
+  assert_int_equal (hy_vsock_backend_run (&o, &err), -1);
+  if (strstr (err->msg, what) == NULL)
+    fail_msg ("`%s` does not say `%s`", err->msg, what);
+  hy_error_release (&err);
+  assert_int_equal (fcntl (vhost_fd, F_GETFD), -1);
+  assert_int_equal (fcntl (uds_fd, F_GETFD), -1);
+}
+
+static void
+test_bad_fds (void **state)
+{
+  (void) state;
+  int sv[2], lv[2];
+  assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, lv), 0);
+  expect_refused (sv[0], lv[0], CID, "host socket fd");
+  expect_refused (listening_abstract (), dup (sv[1]), CID, "vhost-user fd");
+  expect_refused (dup (sv[1]), open ("/proc/self/status", O_RDONLY), CID,
+                  "not a socket");
+  expect_refused (sv[1], listening_abstract (), 2, "invalid guest cid");
+  close (lv[1]);
+}
+
+static int
+fd_flags_of (pid_t pid, int fd)
+{
+  char path[64], line[128];
+  int flags = -1;
+  snprintf (path, sizeof (path), "/proc/%d/fdinfo/%d", (int) pid, fd);
+  FILE *f = fopen (path, "re");
+  while (f && fgets (line, sizeof (line), f))
+    sscanf (line, "flags: %o", &flags);
+  if (f)
+    fclose (f);
+  return flags;
+}
+
+/* The fds handed over become close-on-exec; the listening one also
+ * non-blocking, the vhost-user one blocking. */
+static void
+test_given_fds_flags (void **state)
+{
+  (void) state;
+  int sv[2];
+  assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+                    0);
+  int l = listening_abstract ();
+  assert_int_equal (fcntl (l, F_SETFD, 0), 0);
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      close (sv[0]);
+      struct hy_vsock_opts o = { .vhost_fd = sv[1], .uds_fd = l,
+                                 .uds_path = "/nonexistent/v.sock",
+                                 .guest_cid = CID };
+      hy_error_t err = NULL;
+      _exit (hy_vsock_backend_run (&o, &err) < 0 ? 1 : 0);
+    }
+  close (sv[1]);
+  close (l);
+  struct front fe = { .sock = sv[0] };
+  uint64_t features;
+  /* Answered: the back-end has taken the fds over. */
+  assert_int_equal (fe_get_u64 (&fe, HY_VHOST_USER_GET_FEATURES, &features),
+                    0);
+  int vflags = fd_flags_of (pid, sv[1]), lflags = fd_flags_of (pid, l);
+  assert_true (vflags >= 0 && lflags >= 0);
+  assert_true (vflags & O_CLOEXEC);
+  assert_false (vflags & O_NONBLOCK);
+  assert_true (lflags & O_CLOEXEC);
+  assert_true (lflags & O_NONBLOCK);
+  close (sv[0]);
+  int status;
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFEXITED (status));
+  assert_int_equal (WEXITSTATUS (status), 0);
+}
+
+static ino_t
+inode_of (int fd)
+{
+  struct stat st;
+  assert_int_equal (fstat (fd, &st), 0);
+  return st.st_ino;
+}
+
+static bool
+holds_inode (pid_t pid, ino_t ino)
+{
+  char dir[64], link[384], target[64];
+  snprintf (dir, sizeof (dir), "/proc/%d/fd", (int) pid);
+  DIR *d = opendir (dir);
+  assert_non_null (d);
+  bool found = false;
+  struct dirent *de;
+  while ((de = readdir (d)) && !found)
+    {
+      snprintf (link, sizeof (link), "%s/%s", dir, de->d_name);
+      ssize_t n = readlink (link, target, sizeof (target) - 1);
+      if (n <= 0)
+        continue;
+      target[n] = '\0';
+      char *open_bracket = strchr (target, '[');
+      found = open_bracket && strtoull (open_bracket + 1, NULL, 10) == ino;
+    }
+  closedir (d);
+  return found;
+}
+
+/* Spawn as the supervisor will: the child holds its two sockets and
+ * nothing else of ours (not QEMU's end), is killable though we block
+ * signals, and exits 0 once QEMU's end closes. */
+static void
+test_spawn (void **state)
+{
+  (void) state;
+  sigset_t term, old;
+  sigemptyset (&term);
+  sigaddset (&term, SIGTERM);
+  assert_int_equal (sigprocmask (SIG_BLOCK, &term, &old), 0);
+  for (int round = 0; round < 2; round++)
+    {
+      int sv[2], stray[2];
+      assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
+      assert_int_equal (pipe (stray), 0);
+      int l = listening_abstract ();
+      ino_t qemu_end = inode_of (sv[0]), backend_end = inode_of (sv[1]);
+      ino_t listener = inode_of (l), stray_ino = inode_of (stray[0]);
+      struct hy_vsock_opts o = { .vhost_fd = sv[1], .uds_fd = l,
+                                 .uds_path = "/nonexistent/v.sock",
+                                 .guest_cid = CID };
+      hy_error_t err = NULL;
+      pid_t pid = hy_vsock_backend_spawn (&o, &err);
+      assert_true (pid > 0);
+      assert_int_equal (fcntl (sv[1], F_GETFD), -1);
+      assert_int_equal (fcntl (l, F_GETFD), -1);
+      struct front fe = { .sock = sv[0] };
+      uint64_t features;
+      assert_int_equal (
+          fe_get_u64 (&fe, HY_VHOST_USER_GET_FEATURES, &features), 0);
+      assert_true (holds_inode (pid, backend_end));
+      assert_true (holds_inode (pid, listener));
+      assert_false (holds_inode (pid, qemu_end));
+      assert_false (holds_inode (pid, stray_ino));
+      int status;
+      if (round == 0)
+        {
+          close (sv[0]);
+          assert_int_equal (waitpid (pid, &status, 0), pid);
+          assert_true (WIFEXITED (status));
+          assert_int_equal (WEXITSTATUS (status), 0);
+        }
+      else
+        {
+          assert_int_equal (kill (pid, SIGTERM), 0);
+          assert_int_equal (waitpid (pid, &status, 0), pid);
+          assert_true (WIFSIGNALED (status));
+          assert_int_equal (WTERMSIG (status), SIGTERM);
+          close (sv[0]);
+        }
+      close (stray[0]);
+      close (stray[1]);
+    }
+  assert_int_equal (sigprocmask (SIG_SETMASK, &old, NULL), 0);
+
+  /* A setup error comes back to the caller, no child, fds closed. */
+  int sv[2];
+  assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  struct hy_vsock_opts bad = { .vhost_fd = sv[1], .uds_fd = -1,
+                               .uds_path = "/nonexistent/v.sock",
+                               .guest_cid = 1 };
+  hy_error_t err = NULL;
+  assert_int_equal (hy_vsock_backend_spawn (&bad, &err), -1);
+  assert_non_null (strstr (err->msg, "invalid guest cid"));
+  hy_error_release (&err);
+  assert_int_equal (fcntl (sv[1], F_GETFD), -1);
+  assert_int_equal (waitpid (-1, NULL, WNOHANG), -1);
+  close (sv[0]);
+}
+
 /* ---- hostile guests: the back-end drops the chain and goes on ---- */
 
 static void
@@ -497,6 +930,16 @@ main (void)
     cmocka_unit_test_setup_teardown (test_resets, setup, teardown),
     cmocka_unit_test_setup_teardown (test_credit, setup, teardown),
     cmocka_unit_test_setup_teardown (test_hostile_chains, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_host_half_close, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_host_gives_up, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_other_cids, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_given_socket_lifecycle,
+                                     setup_given_socket, teardown),
+    cmocka_unit_test_setup_teardown (test_own_socket_removed, setup, teardown),
+    cmocka_unit_test (test_stale_and_live_sockets),
+    cmocka_unit_test (test_bad_fds),
+    cmocka_unit_test (test_given_fds_flags),
+    cmocka_unit_test (test_spawn),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

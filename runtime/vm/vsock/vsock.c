@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -43,7 +45,8 @@ struct conn
   /* host -> guest */
   uint32_t peer_buf_alloc, peer_fwd_cnt, rx_cnt;
   bool readable;         /* the UNIX socket has data or EOF for us */
-  bool host_eof;         /* SHUTDOWN sent, waiting for the guest's RST */
+  bool host_eof;         /* the host sends no more: SHUTDOWN sent */
+  bool host_gone;        /* nor receives: waiting for the guest's RST */
   bool credit_requested;
   /* guest -> host */
   uint8_t *buf;
@@ -185,7 +188,7 @@ static void
 send_rst_for (struct vsock *vs, const struct hy_vsock_hdr *in)
 {
   struct hy_vsock_hdr h = {
-    .src_cid = htole64 (HY_VSOCK_HOST_CID),
+    .src_cid = in->dst_cid,
     .dst_cid = htole64 (vs->cid),
     .src_port = in->dst_port,
     .dst_port = in->src_port,
@@ -200,6 +203,14 @@ peer_credit (const struct conn *c)
 {
   uint32_t in_flight = c->rx_cnt - c->peer_fwd_cnt;
   return in_flight > c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
+}
+
+/* Whether host bytes still go to the guest: then a hang-up of the host
+ * end shows as EOF when read, after the bytes before it. */
+static bool
+reads_host (const struct conn *c)
+{
+  return c->state == CONN_ESTABLISHED && !c->host_eof && !c->guest_shut_rcv;
 }
 
 static struct conn *
@@ -351,9 +362,16 @@ handle_tx (struct vsock *vs, const struct hy_vq_chain *ch)
     }
   uint32_t len = le32toh (h.len);
   uint16_t op = le16toh (h.op);
-  if (le64toh (h.src_cid) != vs->cid
-      || le64toh (h.dst_cid) != HY_VSOCK_HOST_CID)
-    return; /* not ours to answer */
+  if (le64toh (h.src_cid) != vs->cid)
+    return; /* spoofed: there is nobody to answer */
+  if (le64toh (h.dst_cid) != HY_VSOCK_HOST_CID)
+    {
+      /* Only the host is reachable: refuse at once rather than let the
+       * guest's connect() wait for its timeout. */
+      if (op != HY_VSOCK_OP_RST)
+        send_rst_for (vs, &h);
+      return;
+    }
   if (len > HY_VSOCK_MAX_PKT || len > ch->out_len - sizeof (h)
       || le16toh (h.type) != HY_VSOCK_TYPE_STREAM)
     {
@@ -436,8 +454,7 @@ process_tx (struct vsock *vs)
 static bool
 conn_wants_rx (const struct conn *c)
 {
-  return !c->dead && c->state == CONN_ESTABLISHED && c->readable
-         && !c->host_eof && !c->guest_shut_rcv && peer_credit (c) > 0;
+  return !c->dead && reads_host (c) && c->readable && peer_credit (c) > 0;
 }
 
 static void
@@ -516,7 +533,10 @@ fill_data (struct conn *c, struct hy_vq *vq, const struct hy_vq_chain *ch)
       c->host_eof = true;
       uint32_t flags = HY_VSOCK_SHUTDOWN_SEND;
       if (n < 0 || host_hung_up (c))
-        flags |= HY_VSOCK_SHUTDOWN_RCV;
+        {
+          flags |= HY_VSOCK_SHUTDOWN_RCV;
+          c->host_gone = true;
+        }
       h = conn_hdr (c, HY_VSOCK_OP_SHUTDOWN, flags, 0);
       n = 0;
     }
@@ -547,8 +567,8 @@ static void
 request_credit (struct vsock *vs)
 {
   for (struct conn *c = vs->conns; c; c = c->next)
-    if (!c->dead && c->state == CONN_ESTABLISHED && c->readable
-        && !c->host_eof && peer_credit (c) == 0 && !c->credit_requested)
+    if (!c->dead && reads_host (c) && c->readable && peer_credit (c) == 0
+        && !c->credit_requested)
       {
         c->credit_requested = true;
         conn_send_ctrl (c, HY_VSOCK_OP_CREDIT_REQUEST, 0);
@@ -640,6 +660,11 @@ conn_cb (struct hy_vm_watch *w, uint32_t events)
       host_line (c);
       return;
     }
+  if ((events & (EPOLLHUP | EPOLLERR)) && !reads_host (c) && !c->host_gone)
+    {
+      conn_reset (c); /* gone while we were not reading from it */
+      return;
+    }
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
     c->readable = true;
   if (events & EPOLLOUT)
@@ -670,9 +695,13 @@ refresh_interest (struct vsock *vs)
       uint32_t ev = 0;
       if (c->state == CONN_HOST_LINE)
         ev = EPOLLIN;
-      else if (c->state == CONN_ESTABLISHED)
+      else if (c->state == CONN_GUEST_CONNECTING)
+        ev = EPOLLHUP; /* the host gave up waiting for the guest */
+      else
         {
-          if (!c->readable && !c->host_eof && !c->guest_shut_rcv)
+          if (!reads_host (c) && !c->host_gone)
+            ev |= EPOLLHUP; /* only a host gone altogether matters now */
+          else if (reads_host (c) && !c->readable)
             ev |= EPOLLIN;
           if (c->buf_len > 0)
             ev |= EPOLLOUT;
@@ -741,9 +770,10 @@ socket_is_stale (const struct sockaddr_un *sun)
   if (lstat (sun->sun_path, &st) < 0 || !S_ISSOCK (st.st_mode))
     return false;
   _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  return fd >= 0 && connect (fd, (const struct sockaddr *) sun, sizeof (*sun))
-                        < 0
-         && errno == ECONNREFUSED;
+  if (fd < 0)
+    return false;
+  int r = connect (fd, (const struct sockaddr *) sun, sizeof (*sun));
+  return r < 0 && errno == ECONNREFUSED;
 }
 
 static int
@@ -883,11 +913,73 @@ hy_vsock_backend_run (const struct hy_vsock_opts *o, hy_error_t *err)
   vs->listener.fd = lfd;
   vs->listener.cb = listener_cb;
   int ret = hy_vm_watch_set (epfd, &vs->listener, EPOLLIN, err);
-  if (ret == 0 && vfd < 0 && (vfd = accept_front_end (o->vhost_socket, err)) < 0)
-    ret = -1;
+  if (ret == 0 && vfd < 0)
+    {
+      vfd = accept_front_end (o->vhost_socket, err);
+      if (vfd < 0)
+        ret = -1;
+    }
   if (ret == 0)
     ret = serve (vs, steal_fd (&vfd), o->verbose, err);
   if (own_path)
     unlink (o->uds_path);
   return ret;
+}
+
+/* Close every fd from 3 up but the ones in keep (ascending). */
+static void
+close_all_but (const int *keep, unsigned n)
+{
+  unsigned from = 3;
+  for (unsigned i = 0; i <= n; i++)
+    {
+      unsigned to = i < n ? (unsigned) keep[i] : ~0u;
+      if (i < n && (keep[i] < 0 || (unsigned) keep[i] < from))
+        continue;
+      if (to > from && close_range (from, to - 1, 0) < 0 && errno == ENOSYS)
+        for (unsigned fd = from; fd < to && fd < 65536; fd++)
+          close (fd);
+      from = to + 1;
+    }
+}
+
+/* The child: nothing of the parent's but stdio and its two sockets, no
+ * handlers or blocked signals of the parent's. */
+static void __attribute__ ((noreturn))
+backend_child (const struct hy_vsock_opts *o)
+{
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  for (int sig = 1; sig < NSIG; sig++)
+    sigaction (sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  int keep[2] = { o->vhost_fd, o->uds_fd };
+  if (keep[0] > keep[1])
+    keep[0] = o->uds_fd, keep[1] = o->vhost_fd;
+  close_all_but (keep, 2);
+  prctl (PR_SET_NAME, "hyrun-vsock");
+  hy_error_t err = NULL;
+  if (hy_vsock_backend_run (o, &err) < 0)
+    {
+      fprintf (stderr, "hyrun-vhost-vsock: %s\n", err->msg);
+      _exit (1);
+    }
+  _exit (0);
+}
+
+pid_t
+hy_vsock_backend_spawn (const struct hy_vsock_opts *o, hy_error_t *err)
+{
+  int ret = check_opts (o, err);
+  pid_t pid = ret < 0 ? -1 : fork ();
+  if (pid == 0)
+    backend_child (o);
+  if (ret == 0 && pid < 0)
+    hy_error_errno (err, "fork the vsock backend");
+  if (o->vhost_fd >= 0)
+    close (o->vhost_fd);
+  if (o->uds_fd >= 0)
+    close (o->uds_fd);
+  return pid;
 }

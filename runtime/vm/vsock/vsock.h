@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 
@@ -87,11 +88,22 @@ struct hy_vsock_opts
  * in every case.  It opens all its fds close-on-exec, sets them on the two
  * it is given, and makes uds_fd non-blocking.
  *
- * Embedding (the supervisor forks a child that calls this): the child must
- * close its copy of QEMU's end of the socketpair, and the parent its copy
- * of the backend's end, else the backend never sees QEMU go away.  The
- * backend uses no signals and ignores none; SIGPIPE cannot reach it (all
- * its socket writes use MSG_NOSIGNAL). */
+ * Embedding: a process running this must not hold QEMU's end of the
+ * socketpair, and nobody but QEMU may, else the backend never sees QEMU go
+ * away; hy_vsock_backend_spawn() below gets that right.  The backend uses
+ * no signals; SIGPIPE cannot reach it (all its socket writes use
+ * MSG_NOSIGNAL). */
 int hy_vsock_backend_run (const struct hy_vsock_opts *opts, hy_error_t *err);
+
+/* What the VM supervisor calls: check opts (errors come back here), fork a
+ * child that closes every fd but 0-2, vhost_fd and uds_fd (so it holds no
+ * copy of QEMU's end nor anything else of the parent's), resets signal
+ * handlers and mask to the defaults, serves with hy_vsock_backend_run()
+ * and _exits 0 when QEMU has gone (1 after a setup error, logged to
+ * stderr).  The parent's vhost_fd and uds_fd are closed when this returns,
+ * in every case; the parent must also close QEMU's end once QEMU has it.
+ * Returns the child's pid (the caller reaps it), or -1. */
+pid_t hy_vsock_backend_spawn (const struct hy_vsock_opts *opts,
+                              hy_error_t *err);
 
 #endif
