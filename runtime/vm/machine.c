@@ -140,41 +140,23 @@ listen_unix (const char *path, hy_error_t *err)
 
 /* ---- the vsock back-end, a child of the supervisor ---- */
 
-static __attribute__ ((noreturn)) void
-run_backend (struct hy_machine *m, int vhost_fd, int qemu_end)
+/* The back-end takes its end of the vhost-user socketpair and the hybrid
+ * socket (both closed here whatever happens). */
+static int
+start_backend (struct hy_machine *m, int vhost_fd, hy_error_t *err)
 {
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  prctl (PR_SET_NAME, "hyrun-vsock");
-  /* Else the back-end would never see QEMU go away. */
-  close (qemu_end);
-  close (m->ready_fd);
   struct hy_vsock_opts o = { .vhost_fd = vhost_fd,
                              .uds_fd = m->vsock_fd,
                              .uds_path = m->vsock_path,
                              .guest_cid = HY_VM_GUEST_CID };
-  hy_error_t err = NULL;
-  if (hy_vsock_backend_run (&o, &err) < 0)
-    {
-      _cleanup_free_ char *text = hy_error_text (err);
-      fprintf (stderr, "hyrun: vm: vsock back-end: %s\n", text);
-      _exit (1);
-    }
-  _exit (0);
-}
-
-static int
-start_backend (struct hy_machine *m, int vhost_fd, int qemu_end,
-               hy_error_t *err)
-{
-  pid_t pid = fork ();
-  if (pid < 0)
-    return hy_error_errno (err, "vm: fork the vsock back-end");
-  if (pid == 0)
-    run_backend (m, vhost_fd, qemu_end);
-  close (m->vsock_fd); /* the back-end's now */
   m->vsock_fd = -1;
-  m->backend_pid = pid;
-  m->backend_pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  m->backend_pid = hy_vsock_backend_spawn (&o, err);
+  if (m->backend_pid < 0)
+    {
+      m->backend_pid = 0;
+      return hy_error_prepend (err, "vm: vsock back-end");
+    }
+  m->backend_pidfd = (int) syscall (SYS_pidfd_open, m->backend_pid, 0);
   if (m->backend_pidfd < 0)
     return hy_error_errno (err, "vm: pidfd_open of the vsock back-end");
   return 0;
@@ -242,10 +224,10 @@ hy_machine_start (struct hy_machine *m, const char *state_dir,
   int sv[2];
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return hy_error_errno (err, "vm: socketpair for vhost-user");
-  int r = start_backend (m, sv[0], sv[1], err);
+  int r = start_backend (m, sv[0], err);
   if (r == 0)
     r = start_qemu (m, sv[1], err);
-  close (sv[0]);
+  /* Only QEMU may hold its end, else the back-end never sees it go. */
   close (sv[1]);
   return r;
 }
