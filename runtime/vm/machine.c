@@ -300,7 +300,7 @@ hy_machine_gone (struct hy_machine *m, const char *when, hy_error_t *err)
 {
   /* The back-end follows QEMU out at once; QEMU's exit says more. */
   struct pollfd p = { .fd = m->qemu_pidfd, .events = POLLIN };
-  bool qemu_gone = m->qemu_pidfd < 0 || poll (&p, 1, 500) > 0;
+  bool qemu_gone = m->qemu_pidfd < 0 || poll (&p, 1, 2000) > 0;
   char what[128];
   snprintf (what, sizeof (what), "%s%s%s",
             qemu_gone ? "the VM exited" : "the vsock back-end exited",

@@ -40,7 +40,7 @@ expect_vm_error ()
   done
   [[ -z $(ls -A "$root" 2>/dev/null) ]] || fail "--root not empty: $(ls -R "$root")"
   ! pgrep -f "qemu-system-x86_64.*$root" >/dev/null || fail "QEMU left running"
-  ! pgrep -x hyrun-vsock >/dev/null || fail "vsock back-end left running"
+  ! pgrep -f -- "--root $root " >/dev/null || fail "supervisor or vsock back-end left running"
   [[ ! -e /sys/fs/cgroup/memory/hyrun/vm1 && ! -e /sys/fs/cgroup/pids/vm1 ]] ||
     fail "cgroup left"
   (($(wc -l < /proc/self/mountinfo) == mounts_before)) || fail "mount table changed"

@@ -28,7 +28,7 @@ nothing_left ()
 {
   [[ -z $(ls -A "$root" 2>/dev/null) ]] || fail "$1: --root not empty: $(ls -R "$root")"
   ! pgrep -f "qemu-system-x86_64.*$root" >/dev/null || fail "$1: QEMU left running"
-  ! pgrep -x hyrun-vsock >/dev/null || fail "$1: vsock back-end left running"
+  ! pgrep -f -- "--root $root " >/dev/null || fail "$1: supervisor or vsock back-end left running"
   (($(wc -l < /proc/self/mountinfo) == mounts_before)) || fail "$1: mount table changed"
 }
 
