@@ -329,6 +329,8 @@ clone_init (struct creation *c, hy_error_t *err)
       int flags = hy_ns_clone_flags (c->config->linux_) & ~CLONE_NEWTIME;
       struct clone_args_v0 args
           = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
+      hy_log_debug ("nsexec container setup: clone3 of the container's "
+                    "init, namespace flags 0x%x", flags);
       pid = (pid_t) syscall (SYS_clone3, &args, sizeof (args));
       if (pid == 0)
         start_init (c);
@@ -411,6 +413,10 @@ serve_init (struct creation *c, hy_error_t *err)
           break;
         case HY_SYNC_WARN:
           hy_log_warning ("%s", m.text);
+          r = 0;
+          break;
+        case HY_SYNC_DEBUG:
+          hy_log_debug ("%s", m.text);
           r = 0;
           break;
         case HY_SYNC_READY:

@@ -130,8 +130,12 @@ init_steps (struct hy_init_args *a, char **exe, hy_error_t *err)
                                       .no_new_keyring = a->no_new_keyring };
   if (hy_cgroup_enter_self (a->cgroup_fds, a->n_cgroup_fds, err) < 0
       || hy_fault ("init.cgroup", err) < 0
-      || hy_sync_expect (a->sync_fd, HY_SYNC_GO, err) < 0
-      || setup_namespaces (a, err) < 0 || hy_fault ("init.namespaces", err) < 0
+      || hy_sync_expect (a->sync_fd, HY_SYNC_GO, err) < 0)
+    return -1;
+  /* The debug lines use runc's wording, which its suite greps for. */
+  hy_process_debug (a->sync_fd, "child process in init(): pid %d",
+                    (int) getpid ());
+  if (setup_namespaces (a, err) < 0 || hy_fault ("init.namespaces", err) < 0
       || setup_rootfs (a, &state, err) < 0
       || hy_process_open_console (a->config->process, a->sync_fd, err) < 0
       || hy_fault ("init.console", err) < 0
@@ -140,8 +144,11 @@ init_steps (struct hy_init_args *a, char **exe, hy_error_t *err)
       || hy_process_apply (&ctx, err) < 0 || hy_fault ("init.process", err) < 0)
     return -1;
   /* From here create may exit: its death must not take us along. */
-  if (prctl (PR_SET_PDEATHSIG, 0) < 0
-      || hy_sync_send (a->sync_fd, HY_SYNC_READY, -1, err) < 0)
+  if (prctl (PR_SET_PDEATHSIG, 0) < 0)
+    return hy_error_errno (err, "clear the parent death signal");
+  hy_process_debug (a->sync_fd, "init: closing the pipe to signal completion "
+                                "(READY, then the sync socket closes)");
+  if (hy_sync_send (a->sync_fd, HY_SYNC_READY, -1, err) < 0)
     return -1;
   close (a->sync_fd);
   a->sync_fd = -1;

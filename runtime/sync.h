@@ -11,6 +11,7 @@
  *   init -> parent   READY         waiting on exec.fifo for `start`
  *   init -> parent   ERROR         text and errno of what failed
  *   init -> parent   WARN          a warning for create's log, any time
+ *   init -> parent   DEBUG         a debug line for create's log (--debug)
  *
  * `exec` uses the same socket between hyrun and the new process:
  *
@@ -18,8 +19,9 @@
  *                                  joiner entered the namespaces and
  *                                  forked it)
  *   parent -> proc   GO            cgroup joined
- *   proc -> parent   PTY, SECCOMP, WARN, ERROR as above; the socket closes
- *                                  on a successful execve (close-on-exec)
+ *   proc -> parent   PTY, SECCOMP, WARN, DEBUG, READY, ERROR as above;
+ *                                  the socket closes on a successful
+ *                                  execve (close-on-exec)
  */
 #ifndef HYRUN_RUNTIME_SYNC_H
 #define HYRUN_RUNTIME_SYNC_H
@@ -38,6 +40,7 @@ enum hy_sync_type
   HY_SYNC_ERROR,
   HY_SYNC_WARN,
   HY_SYNC_PID,
+  HY_SYNC_DEBUG,
 };
 
 #define HY_SYNC_TEXT_MAX 4000
@@ -55,7 +58,7 @@ int hy_sync_send (int sock, enum hy_sync_type type, int fd, hy_error_t *err);
 void hy_sync_send_error (int sock, const hy_error_t e);
 
 
-/* Send a text-only message (WARN); best effort. */
+/* Send a text-only message (WARN, DEBUG); best effort. */
 void hy_sync_send_text (int sock, enum hy_sync_type type, const char *text);
 
 /* Receive one message; *fd gets the fd it carried or -1.  The other side
