@@ -377,6 +377,40 @@ test_freeze_thaw (void **state)
   munmap ((void *) counter, sizeof (uint64_t));
 }
 
+/* A cgroup someone left frozen is refused before anything is made. */
+static void
+test_refuses_frozen (void **state)
+{
+  (void) state;
+  REQUIRE_V1 ();
+  char *parent = xasprintf ("/sys/fs/cgroup/freezer/%s", test_base ());
+  char *frozen = xasprintf ("%s/frozen", parent);
+  assert_int_equal (mkdir (parent, 0755), 0);
+  assert_int_equal (mkdir (frozen, 0755), 0);
+  hy_error_t err = NULL;
+  assert_int_equal (hy_cg_write (frozen, "freezer.state", "FROZEN", &err), 0);
+  char *path = test_abs_path ("frozen");
+  struct hy_cgroup *cg = NULL;
+  assert_int_equal (hy_cgroup_create (path, "x", 0, NULL, &cg, &err), -1);
+  assert_non_null (strstr (err->msg, "container's cgroup unexpectedly frozen"));
+  assert_non_null (strstr (err->msg, frozen));
+  hy_error_release (&err);
+  /* untouched: still there, still frozen, and no other hierarchy has it */
+  char *state_text = read_line (frozen, "freezer.state");
+  assert_string_equal (state_text, "FROZEN");
+  char *memory_dir = xasprintf ("/sys/fs/cgroup/memory%s", path);
+  assert_int_equal (access (memory_dir, F_OK), -1);
+  /* thawed, it is taken */
+  assert_int_equal (hy_cg_write (frozen, "freezer.state", "THAWED", &err), 0);
+  cg = create_at (path, 0, NULL);
+  test_destroy (cg);
+  free (memory_dir);
+  free (state_text);
+  free (path);
+  free (frozen);
+  free (parent);
+}
+
 /* ---- signals ---- */
 
 static void
@@ -869,6 +903,7 @@ main (void)
     cmocka_unit_test_teardown (test_realtime, cleanup_all),
     cmocka_unit_test_teardown (test_string_round_trip, cleanup_all),
     cmocka_unit_test_teardown (test_freeze_thaw, cleanup_all),
+    cmocka_unit_test_teardown (test_refuses_frozen, cleanup_all),
     cmocka_unit_test_teardown (test_kill_all, cleanup_all),
     cmocka_unit_test_teardown (test_stats, cleanup_all),
     cmocka_unit_test_teardown (test_oom_events, cleanup_all),
