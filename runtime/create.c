@@ -326,7 +326,9 @@ clone_init (struct creation *c, hy_error_t *err)
   pid_t pid = -1;
   if (r == 0)
     {
-      int flags = hy_ns_clone_flags (c->config->linux_) & ~CLONE_NEWTIME;
+      /* init makes its cgroup namespace once it is in its cgroup. */
+      int flags = hy_ns_clone_flags (c->config->linux_)
+                  & ~(CLONE_NEWTIME | CLONE_NEWCGROUP);
       struct clone_args_v0 args
           = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
       hy_log_debug ("nsexec container setup: clone3 of the container's "

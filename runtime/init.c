@@ -2,6 +2,7 @@
 #include "runtime/init.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -27,11 +28,26 @@ become_root_in_userns (const struct hy_init_args *a, hy_error_t *err)
   return 0;
 }
 
-/* Joined namespaces, then the rootfs up to the createContainer hooks. */
+/* A new cgroup namespace is rooted at the cgroup of its creator: made at
+ * clone, it would show the runtime's cgroups, not the container's. */
+static int
+unshare_cgroup_ns (const struct hy_init_args *a, hy_error_t *err)
+{
+  const struct oci_namespace *ns
+      = hy_ns_find (a->config->linux_, OCI_NS_CGROUP);
+  if (ns == NULL || ns->path != NULL)
+    return 0;
+  if (unshare (CLONE_NEWCGROUP) < 0)
+    return hy_error_errno (err, "unshare the cgroup namespace");
+  return 0;
+}
+
+/* Joined namespaces and a new cgroup one (init is in its cgroup). */
 static int
 setup_namespaces (struct hy_init_args *a, hy_error_t *err)
 {
-  if (hy_ns_join (&a->ns, err) < 0 || become_root_in_userns (a, err) < 0)
+  if (hy_ns_join (&a->ns, err) < 0 || become_root_in_userns (a, err) < 0
+      || unshare_cgroup_ns (a, err) < 0)
     return -1;
   if (!hy_ns_is_private (a->config->linux_, OCI_NS_MOUNT))
     return hy_error (err, 0, "config.json: .linux.namespaces: a mount "

@@ -31,6 +31,14 @@ out=$(hy run -b "$b" ns)
 [[ $out == $'1\nhyrun' ]] || fail "pid/hostname inside: $out"
 no_leftovers ns
 
+# a cgroup namespace is rooted at the container's cgroup, not hyrun's
+b=$(bundle cgns cat /proc/self/cgroup)
+jq '.linux.namespaces += [{"type": "cgroup"}]' "$b/config.json" > "$tmp/cgns.json"
+mv "$tmp/cgns.json" "$b/config.json"
+out=$(hy run -b "$b" cgns)
+grep -qvE '^[0-9]+:[^:]*:/$' <<< "$out" && fail "cgroups inside a cgroupns: $out"
+no_leftovers cgns
+
 # seccomp without no_new_privs (as Docker and podman send it): loaded
 # while init still holds CAP_SYS_ADMIN, and enforced
 b=$(bundle seccomp sh -c 'mkdir /tmp/blocked 2>&1; echo rc=$?')
