@@ -139,29 +139,22 @@ static const struct oci_device_rule default_device_rules[] = {
 #define N_DEFAULT_RULES                                                       \
   (sizeof (default_device_rules) / sizeof (default_device_rules[0]))
 
-/* The config's device rules, then the defaults and linux.devices allowed. */
+/* The config's device rules, then the defaults.  As in runc, a device of
+ * linux.devices gets its node but no rule: access to it is what
+ * linux.resources.devices grants (Docker, podman and containerd send an
+ * allow rule with each device they add). */
 static struct oci_device_rule *
 device_rules (const struct oci_linux *l, size_t *n)
 {
   const struct oci_resources *r = l ? l->resources : NULL;
-  size_t n_config = r ? r->n_devices : 0, n_devices = l ? l->n_devices : 0;
-  struct oci_device_rule *rules = xmalloc0 (
-      (n_config + N_DEFAULT_RULES + n_devices) * sizeof (*rules));
+  size_t n_config = r ? r->n_devices : 0;
+  struct oci_device_rule *rules
+      = xmalloc0 ((n_config + N_DEFAULT_RULES) * sizeof (*rules));
   if (n_config)
     memcpy (rules, r->devices, n_config * sizeof (*rules));
   memcpy (rules + n_config, default_device_rules,
           sizeof (default_device_rules));
   *n = n_config + N_DEFAULT_RULES;
-  for (size_t i = 0; i < n_devices; i++)
-    {
-      const struct oci_device *d = &l->devices[i];
-      if (d->type == 'p')
-        continue;
-      rules[(*n)++] = (struct oci_device_rule){
-        .allow = true, .type = d->type == 'u' ? 'c' : d->type,
-        .major = d->major, .has_major = true, .minor = d->minor,
-        .has_minor = true, .access = "rwm" };
-    }
   return rules;
 }
 

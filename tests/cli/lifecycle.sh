@@ -31,6 +31,21 @@ out=$(hy run -b "$b" ns)
 [[ $out == $'1\nhyrun' ]] || fail "pid/hostname inside: $out"
 no_leftovers ns
 
+# linux.devices makes the node; only linux.resources.devices grants access
+# (as runc), and an access's letters other than r, w and m are ignored
+b=$(bundle dev sh -c 'echo hyrun-test > /dev/kmsg')
+jq '.linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]' \
+  "$b/config.json" > "$tmp/dev.json"
+cp "$tmp/dev.json" "$b/config.json"
+run hy run -b "$b" dev
+((rc != 0)) && grep -q 'Operation not permitted' "$tmp/err" ||
+  fail "linux.devices alone granted access: exit $rc, $(cat "$tmp/err")"
+jq '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1,
+  "minor": 11, "access": "wa"}]' "$tmp/dev.json" > "$b/config.json"
+run hy run -b "$b" dev
+((rc == 0)) || fail "allowed device: exit $rc, $(cat "$tmp/err")"
+no_leftovers dev
+
 # a cgroup namespace is rooted at the container's cgroup, not hyrun's
 b=$(bundle cgns cat /proc/self/cgroup)
 jq '.linux.namespaces += [{"type": "cgroup"}]' "$b/config.json" > "$tmp/cgns.json"
