@@ -24,6 +24,7 @@
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/linux/sysctl.h"
 #include "runtime/log.h"
 #include "runtime/status.h"
@@ -352,6 +353,76 @@ creating_state (struct creation *c)
   return hy_status_state_json (&s, OCI_STATUS_CREATING, ann, false);
 }
 
+/* Bind sources only host root may reach would be out of reach of init in
+ * a new user namespace.  create opens them (O_PATH) in init's new mount
+ * namespace, so that init can bind them, as runc does.  One that cannot
+ * be opened is left to init, which reports it. */
+static bool
+needs_mount_sources (const struct creation *c)
+{
+  const struct oci_namespace *mnt
+      = hy_ns_find (c->config->linux_, OCI_NS_MOUNT);
+  if (!c->init.new_userns || mnt == NULL || mnt->path != NULL)
+    return false;
+  for (size_t i = 0; i < c->config->n_mounts; i++)
+    if (hy_mount_is_bind (&c->config->mounts[i]))
+      return true;
+  return false;
+}
+
+static int
+send_mount_source (struct creation *c, size_t i, const char *cwd,
+                   hy_error_t *err)
+{
+  const struct oci_mount *m = &c->config->mounts[i];
+  _cleanup_free_ char *path = m->source[0] == '/'
+                                  ? xstrdup (m->source)
+                                  : xasprintf ("%s/%s", cwd, m->source);
+  _cleanup_close_ int fd = open (path, O_PATH | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  char index[24];
+  snprintf (index, sizeof index, "%zu", i);
+  return hy_sync_send_text_fd (c->sync_fd, HY_SYNC_MOUNT_SOURCE, index, fd,
+                               err);
+}
+
+static int
+send_mount_sources_from_inside (struct creation *c, const char *cwd,
+                                hy_error_t *err)
+{
+  _cleanup_free_ char *ns_path = xasprintf ("/proc/%d/ns/mnt", (int) c->pid);
+  _cleanup_close_ int ns = open (ns_path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns (ns, CLONE_NEWNS) < 0)
+    return hy_error_errno (err, "enter init's mount namespace");
+  for (size_t i = 0; i < c->config->n_mounts; i++)
+    if (hy_mount_is_bind (&c->config->mounts[i])
+        && send_mount_source (c, i, cwd, err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+send_mount_sources (struct creation *c, hy_error_t *err)
+{
+  if (!needs_mount_sources (c))
+    return 0;
+  _cleanup_free_ char *cwd = getcwd (NULL, 0);
+  _cleanup_close_ int own = open ("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int cwd_fd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd == NULL || own < 0 || cwd_fd < 0)
+    return hy_error_errno (err, "save the mount namespace and directory");
+  int r = send_mount_sources_from_inside (c, cwd, err);
+  /* setns into a mount namespace also moves the root and cwd: back. */
+  if (setns (own, CLONE_NEWNS) < 0 || fchdir (cwd_fd) < 0)
+    {
+      hy_log_error ("create: cannot return to its own mount namespace: %s",
+                    strerror (errno));
+      abort ();
+    }
+  return r;
+}
+
 static int
 send_go (struct creation *c, hy_error_t *err)
 {
@@ -359,6 +430,8 @@ send_go (struct creation *c, hy_error_t *err)
   if (c->init.new_userns
       && hy_ns_write_id_maps (c->pid, l->uid_mappings, l->n_uid_mappings,
                               l->gid_mappings, l->n_gid_mappings, err) < 0)
+    return -1;
+  if (send_mount_sources (c, err) < 0)
     return -1;
   return hy_sync_send (c->sync_fd, HY_SYNC_GO, -1, err);
 }

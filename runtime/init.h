@@ -28,6 +28,8 @@ struct hy_init_args
   struct hy_seccomp *seccomp;  /* built by create; NULL without */
   int *cgroup_fds;             /* cgroup.procs to join, opened by create */
   size_t n_cgroup_fds;
+  int *source_fds;             /* per config mount: its bind source, sent
+                                  by create (MOUNT_SOURCE), or -1; init's */
 };
 
 __attribute__ ((noreturn)) void hy_init_run (struct hy_init_args *a);

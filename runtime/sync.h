@@ -2,6 +2,10 @@
  * container is set up, over a SOCK_SEQPACKET socketpair.  Each message is
  * one packet: a type, an errno and a text, optionally carrying one fd.
  *
+ *   parent -> init   MOUNT_SOURCE + fd, text the index in .mounts: the
+ *                                  source of a bind mount, opened by the
+ *                                  parent in init's mount namespace (a
+ *                                  new user namespace may not reach it)
  *   parent -> init   GO            id maps written, cgroup joined
  *   init -> parent   HOOKS         mounts done: run prestart/createRuntime
  *   parent -> init   HOOKS_DONE
@@ -41,6 +45,7 @@ enum hy_sync_type
   HY_SYNC_WARN,
   HY_SYNC_PID,
   HY_SYNC_DEBUG,
+  HY_SYNC_MOUNT_SOURCE,
 };
 
 #define HY_SYNC_TEXT_MAX 4000
@@ -53,6 +58,9 @@ struct hy_sync_msg
 };
 
 int hy_sync_send (int sock, enum hy_sync_type type, int fd, hy_error_t *err);
+/* The same with a text. */
+int hy_sync_send_text_fd (int sock, enum hy_sync_type type, const char *text,
+                          int fd, hy_error_t *err);
 
 /* Report an error to the other side (best effort; used on the way out). */
 void hy_sync_send_error (int sock, const hy_error_t e);

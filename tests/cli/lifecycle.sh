@@ -46,6 +46,25 @@ run hy run -b "$b" dev
 ((rc == 0)) || fail "allowed device: exit $rc, $(cat "$tmp/err")"
 no_leftovers dev
 
+# a user namespace: bind sources its root cannot reach still mount (create
+# opens them, as host root, in init's mount namespace)
+chmod 755 "$tmp"
+mkdir -p "$tmp/secret/dir"
+echo hidden > "$tmp/secret/dir/file"
+chmod 700 "$tmp/secret"
+b=$(bundle userns cat /mnt/file)
+mkdir -p "$b/rootfs/mnt" # the rootfs belongs to host root: made ahead
+jq --arg src "$tmp/secret/dir" '.linux.namespaces += [{"type": "user"}]
+  | .linux.uidMappings = [{"hostID": 100000, "containerID": 0, "size": 65536}]
+  | .linux.gidMappings = [{"hostID": 100000, "containerID": 0, "size": 65536}]
+  | .mounts += [{"source": $src, "destination": "/mnt", "options": ["bind"]}]' \
+  "$b/config.json" > "$tmp/userns.json"
+mv "$tmp/userns.json" "$b/config.json"
+run hy run -b "$b" userns
+[[ $rc == 0 && $(cat "$tmp/out") == hidden ]] ||
+  fail "userns bind of an inaccessible source: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+no_leftovers userns
+
 # a cgroup namespace is rooted at the container's cgroup, not hyrun's
 b=$(bundle cgns cat /proc/self/cgroup)
 jq '.linux.namespaces += [{"type": "cgroup"}]' "$b/config.json" > "$tmp/cgns.json"
