@@ -235,7 +235,8 @@ struct oci_device_rule
   char type; /* 'a', 'c' or 'b'; 0 when absent (means all) */
   int64_t major, minor; /* -1 (or absent) means any */
   bool has_major, has_minor;
-  char *access; /* subset of "rwm" */
+  char *access; /* as given: its r, w and m count, other letters are
+                   ignored (as runc does); NULL or "" means "rwm" */
 };
 
 struct oci_memory

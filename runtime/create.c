@@ -24,6 +24,7 @@
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/linux/sysctl.h"
 #include "runtime/log.h"
 #include "runtime/status.h"
@@ -151,29 +152,22 @@ static const struct oci_device_rule default_device_rules[] = {
 #define N_DEFAULT_RULES                                                       \
   (sizeof (default_device_rules) / sizeof (default_device_rules[0]))
 
-/* The config's device rules, then the defaults and linux.devices allowed. */
+/* The config's device rules, then the defaults.  As in runc, a device of
+ * linux.devices gets its node but no rule: access to it is what
+ * linux.resources.devices grants (Docker, podman and containerd send an
+ * allow rule with each device they add). */
 static struct oci_device_rule *
 device_rules (const struct oci_linux *l, size_t *n)
 {
   const struct oci_resources *r = l ? l->resources : NULL;
-  size_t n_config = r ? r->n_devices : 0, n_devices = l ? l->n_devices : 0;
-  struct oci_device_rule *rules = xmalloc0 (
-      (n_config + N_DEFAULT_RULES + n_devices) * sizeof (*rules));
+  size_t n_config = r ? r->n_devices : 0;
+  struct oci_device_rule *rules
+      = xmalloc0 ((n_config + N_DEFAULT_RULES) * sizeof (*rules));
   if (n_config)
     memcpy (rules, r->devices, n_config * sizeof (*rules));
   memcpy (rules + n_config, default_device_rules,
           sizeof (default_device_rules));
   *n = n_config + N_DEFAULT_RULES;
-  for (size_t i = 0; i < n_devices; i++)
-    {
-      const struct oci_device *d = &l->devices[i];
-      if (d->type == 'p')
-        continue;
-      rules[(*n)++] = (struct oci_device_rule){
-        .allow = true, .type = d->type == 'u' ? 'c' : d->type,
-        .major = d->major, .has_major = true, .minor = d->minor,
-        .has_minor = true, .access = "rwm" };
-    }
   return rules;
 }
 
@@ -345,9 +339,13 @@ clone_init (struct creation *c, hy_error_t *err)
   pid_t pid = -1;
   if (r == 0)
     {
-      int flags = hy_ns_clone_flags (c->host_linux) & ~CLONE_NEWTIME;
+      /* init makes its cgroup namespace once it is in its cgroup. */
+      int flags = hy_ns_clone_flags (c->host_linux)
+                  & ~(CLONE_NEWTIME | CLONE_NEWCGROUP);
       struct clone_args_v0 args
           = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
+      hy_log_debug ("nsexec container setup: clone3 of the container's "
+                    "init, namespace flags 0x%x", flags);
       pid = (pid_t) syscall (SYS_clone3, &args, sizeof (args));
       if (pid == 0)
         start_init (c);
@@ -374,6 +372,76 @@ creating_state (struct creation *c)
   return hy_status_state_json (&s, OCI_STATUS_CREATING, ann, false);
 }
 
+/* Bind sources only host root may reach would be out of reach of init in
+ * a new user namespace.  create opens them (O_PATH) in init's new mount
+ * namespace, so that init can bind them, as runc does.  One that cannot
+ * be opened is left to init, which reports it. */
+static bool
+needs_mount_sources (const struct creation *c)
+{
+  const struct oci_namespace *mnt
+      = hy_ns_find (c->config->linux_, OCI_NS_MOUNT);
+  if (!c->init.new_userns || mnt == NULL || mnt->path != NULL)
+    return false;
+  for (size_t i = 0; i < c->config->n_mounts; i++)
+    if (hy_mount_is_bind (&c->config->mounts[i]))
+      return true;
+  return false;
+}
+
+static int
+send_mount_source (struct creation *c, size_t i, const char *cwd,
+                   hy_error_t *err)
+{
+  const struct oci_mount *m = &c->config->mounts[i];
+  _cleanup_free_ char *path = m->source[0] == '/'
+                                  ? xstrdup (m->source)
+                                  : xasprintf ("%s/%s", cwd, m->source);
+  _cleanup_close_ int fd = open (path, O_PATH | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  char index[24];
+  snprintf (index, sizeof index, "%zu", i);
+  return hy_sync_send_text_fd (c->sync_fd, HY_SYNC_MOUNT_SOURCE, index, fd,
+                               err);
+}
+
+static int
+send_mount_sources_from_inside (struct creation *c, const char *cwd,
+                                hy_error_t *err)
+{
+  _cleanup_free_ char *ns_path = xasprintf ("/proc/%d/ns/mnt", (int) c->pid);
+  _cleanup_close_ int ns = open (ns_path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns (ns, CLONE_NEWNS) < 0)
+    return hy_error_errno (err, "enter init's mount namespace");
+  for (size_t i = 0; i < c->config->n_mounts; i++)
+    if (hy_mount_is_bind (&c->config->mounts[i])
+        && send_mount_source (c, i, cwd, err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+send_mount_sources (struct creation *c, hy_error_t *err)
+{
+  if (!needs_mount_sources (c))
+    return 0;
+  _cleanup_free_ char *cwd = getcwd (NULL, 0);
+  _cleanup_close_ int own = open ("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int cwd_fd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd == NULL || own < 0 || cwd_fd < 0)
+    return hy_error_errno (err, "save the mount namespace and directory");
+  int r = send_mount_sources_from_inside (c, cwd, err);
+  /* setns into a mount namespace also moves the root and cwd: back. */
+  if (setns (own, CLONE_NEWNS) < 0 || fchdir (cwd_fd) < 0)
+    {
+      hy_log_error ("create: cannot return to its own mount namespace: %s",
+                    strerror (errno));
+      abort ();
+    }
+  return r;
+}
+
 static int
 send_go (struct creation *c, hy_error_t *err)
 {
@@ -381,6 +449,8 @@ send_go (struct creation *c, hy_error_t *err)
   if (c->init.new_userns
       && hy_ns_write_id_maps (c->pid, l->uid_mappings, l->n_uid_mappings,
                               l->gid_mappings, l->n_gid_mappings, err) < 0)
+    return -1;
+  if (send_mount_sources (c, err) < 0)
     return -1;
   return hy_sync_send (c->sync_fd, HY_SYNC_GO, -1, err);
 }
@@ -430,6 +500,10 @@ serve_init (struct creation *c, hy_error_t *err)
           break;
         case HY_SYNC_WARN:
           hy_log_warning ("%s", m.text);
+          r = 0;
+          break;
+        case HY_SYNC_DEBUG:
+          hy_log_debug ("%s", m.text);
           r = 0;
           break;
         case HY_SYNC_READY:

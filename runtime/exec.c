@@ -125,8 +125,11 @@ process_steps (struct execution *e, char **exe, hy_error_t *err)
                                       .caps = &e->caps,
                                       .seccomp = e->seccomp,
                                       .sync_fd = e->child_fd };
-  if (hy_sync_expect (e->child_fd, HY_SYNC_GO, err) < 0
-      || hy_process_open_console (p, e->child_fd, err) < 0
+  if (hy_sync_expect (e->child_fd, HY_SYNC_GO, err) < 0)
+    return -1;
+  hy_process_debug (e->child_fd, "child process in init(): pid %d",
+                    (int) getpid ());
+  if (hy_process_open_console (p, e->child_fd, err) < 0
       || hy_process_find_executable (p, exe, err) < 0
       || hy_process_close_stray_fds (e->o->preserve_fds, err) < 0
       || hy_process_apply (&ctx, err) < 0)
@@ -134,6 +137,7 @@ process_steps (struct execution *e, char **exe, hy_error_t *err)
   /* hyrun exec -d exits once we have exec'd: its death must not end us. */
   if (prctl (PR_SET_PDEATHSIG, 0) < 0)
     return hy_error_errno (err, "clear the parent death signal");
+  hy_process_debug (e->child_fd, "setns_init: about to exec `%s`", *exe);
   return hy_sync_send (e->child_fd, HY_SYNC_READY, -1, err);
 }
 
@@ -192,6 +196,8 @@ fork_joiner (struct execution *e, hy_error_t *err)
     return hy_error_errno (err, "create the sync socket");
   e->sync_fd = sv[0];
   e->child_fd = sv[1];
+  hy_log_debug ("nsexec container setup: fork the joiner of the "
+                "container's namespaces");
   e->joiner = fork ();
   if (e->joiner == 0)
     run_joiner (e);
@@ -285,6 +291,10 @@ serve_process (struct execution *e, hy_error_t *err)
           break;
         case HY_SYNC_WARN:
           hy_log_warning ("%s", m.text);
+          r = 0;
+          break;
+        case HY_SYNC_DEBUG:
+          hy_log_debug ("%s", m.text);
           r = 0;
           break;
         case HY_SYNC_READY:

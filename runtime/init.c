@@ -1,7 +1,10 @@
 /* Container init: everything between clone and execve, in order. */
 #include "runtime/init.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -28,11 +31,26 @@ become_root_in_userns (const struct hy_init_args *a, hy_error_t *err)
   return 0;
 }
 
-/* Joined namespaces, then the rootfs up to the createContainer hooks. */
+/* A new cgroup namespace is rooted at the cgroup of its creator: made at
+ * clone, it would show the runtime's cgroups, not the container's. */
+static int
+unshare_cgroup_ns (const struct hy_init_args *a, hy_error_t *err)
+{
+  const struct oci_namespace *ns
+      = hy_ns_find (a->config->linux_, OCI_NS_CGROUP);
+  if (ns == NULL || ns->path != NULL || a->vm) /* vm: the guest makes it */
+    return 0;
+  if (unshare (CLONE_NEWCGROUP) < 0)
+    return hy_error_errno (err, "unshare the cgroup namespace");
+  return 0;
+}
+
+/* Joined namespaces and a new cgroup one (init is in its cgroup). */
 static int
 setup_namespaces (struct hy_init_args *a, hy_error_t *err)
 {
-  if (hy_ns_join (&a->ns, err) < 0 || become_root_in_userns (a, err) < 0)
+  if (hy_ns_join (&a->ns, err) < 0 || become_root_in_userns (a, err) < 0
+      || unshare_cgroup_ns (a, err) < 0)
     return -1;
   if (!a->vm && !hy_ns_is_private (a->config->linux_, OCI_NS_MOUNT))
     return hy_error (err, 0, "config.json: .linux.namespaces: a mount "
@@ -82,13 +100,78 @@ enter_rootfs (const struct hy_rootfs *r, hy_error_t *err)
 }
 
 static int
+take_mount_source (struct hy_init_args *a, const struct hy_sync_msg *m,
+                   int fd, hy_error_t *err)
+{
+  size_t n = a->config->n_mounts;
+  char *end;
+  unsigned long i = strtoul (m->text, &end, 10);
+  if (fd < 0 || *end != '\0' || end == m->text || i >= n)
+    {
+      if (fd >= 0)
+        close (fd);
+      return hy_error (err, EPROTO, "bad mount source \"%s\" from create",
+                       m->text);
+    }
+  if (a->source_fds == NULL)
+    {
+      a->source_fds = xmalloc0 (n * sizeof (int));
+      for (size_t j = 0; j < n; j++)
+        a->source_fds[j] = -1;
+    }
+  if (a->source_fds[i] >= 0)
+    close (a->source_fds[i]);
+  a->source_fds[i] = fd;
+  return 0;
+}
+
+/* GO, after the bind sources create opened for us, if any. */
+static int
+wait_for_go (struct hy_init_args *a, hy_error_t *err)
+{
+  for (;;)
+    {
+      struct hy_sync_msg m;
+      int fd;
+      if (hy_sync_recv (a->sync_fd, &m, &fd, err) < 0)
+        return -1;
+      if (m.type == HY_SYNC_GO && fd < 0)
+        return 0;
+      if (m.type == HY_SYNC_MOUNT_SOURCE)
+        {
+          if (take_mount_source (a, &m, fd, err) < 0)
+            return -1;
+          continue;
+        }
+      if (fd >= 0)
+        close (fd);
+      if (m.type == HY_SYNC_ERROR)
+        return hy_error (err, m.errnum, "%s", m.text);
+      return hy_error (err, EPROTO, "unexpected message %d from create",
+                       m.type);
+    }
+}
+
+static void
+close_source_fds (struct hy_init_args *a)
+{
+  for (size_t i = 0; a->source_fds && i < a->config->n_mounts; i++)
+    if (a->source_fds[i] >= 0)
+      close (a->source_fds[i]);
+  free (a->source_fds);
+  a->source_fds = NULL;
+}
+
+static int
 setup_rootfs (struct hy_init_args *a, char **state, hy_error_t *err)
 {
   const struct oci_config *c = a->config;
   struct hy_rootfs r = { 0 };
   int ret = -1;
-  if (hy_rootfs_prepare (&r, c, a->rootfs, a->no_pivot, err) < 0
-      || hy_fault ("init.rootfs-prepare", err) < 0
+  if (hy_rootfs_prepare (&r, c, a->rootfs, a->no_pivot, err) < 0)
+    goto out;
+  r.source_fds = a->source_fds;
+  if (hy_fault ("init.rootfs-prepare", err) < 0
       || hy_rootfs_mount (&r, err) < 0 || hy_fault ("init.mounts", err) < 0
       || make_cwd (&r, c->process, err) < 0
       || hy_sysctl_apply (c, err) < 0 || hy_uts_apply (c, err) < 0
@@ -103,6 +186,7 @@ setup_rootfs (struct hy_init_args *a, char **state, hy_error_t *err)
   ret = 0;
 out:
   hy_rootfs_release (&r);
+  close_source_fds (a);
   return ret;
 }
 
@@ -124,9 +208,12 @@ int
 hy_init_enter (struct hy_init_args *a, hy_error_t *err)
 {
   if (hy_cgroup_enter_self (a->cgroup_fds, a->n_cgroup_fds, err) < 0
-      || hy_fault ("init.cgroup", err) < 0
-      || hy_sync_expect (a->sync_fd, HY_SYNC_GO, err) < 0
-      || setup_namespaces (a, err) < 0 || hy_fault ("init.namespaces", err) < 0)
+      || hy_fault ("init.cgroup", err) < 0 || wait_for_go (a, err) < 0)
+    return -1;
+  /* The debug lines use runc's wording, which its suite greps for. */
+  hy_process_debug (a->sync_fd, "child process in init(): pid %d",
+                    (int) getpid ());
+  if (setup_namespaces (a, err) < 0 || hy_fault ("init.namespaces", err) < 0)
     return -1;
   return 0;
 }
@@ -150,8 +237,11 @@ init_steps (struct hy_init_args *a, char **exe, hy_error_t *err)
       || hy_process_apply (&ctx, err) < 0 || hy_fault ("init.process", err) < 0)
     return -1;
   /* From here create may exit: its death must not take us along. */
-  if (prctl (PR_SET_PDEATHSIG, 0) < 0
-      || hy_sync_send (a->sync_fd, HY_SYNC_READY, -1, err) < 0)
+  if (prctl (PR_SET_PDEATHSIG, 0) < 0)
+    return hy_error_errno (err, "clear the parent death signal");
+  hy_process_debug (a->sync_fd, "init: closing the pipe to signal completion "
+                                "(READY, then the sync socket closes)");
+  if (hy_sync_send (a->sync_fd, HY_SYNC_READY, -1, err) < 0)
     return -1;
   close (a->sync_fd);
   a->sync_fd = -1;

@@ -29,6 +29,8 @@ struct hy_init_args
   struct hy_seccomp *seccomp;  /* built by create; NULL without */
   int *cgroup_fds;             /* cgroup.procs to join, opened by create */
   size_t n_cgroup_fds;
+  int *source_fds;             /* per config mount: its bind source, sent
+                                  by create (MOUNT_SOURCE), or -1; init's */
   const char *state_dir;       /* absolute <root>/<id> */
   bool vm;                     /* become the VM supervisor (runtime/vm/) */
   const struct hy_workload_opts *workload; /* vm: cpus, memory */

@@ -138,6 +138,24 @@ write_entry (int fd, const char *line)
     }
 }
 
+bool
+hy_log_debug_enabled (void)
+{
+  return log_debug;
+}
+
+/* Errors and warnings: "hyrun: [warning: ]<message>". */
+static void
+write_stderr_line (enum hy_log_level level, const char *msg)
+{
+  _cleanup_free_ char *text = escape (msg, false);
+  _cleanup_free_ char *line
+      = level == HY_LOG_ERROR
+            ? xasprintf ("hyrun: %s\n", text)
+            : xasprintf ("hyrun: %s: %s\n", level_names[level], text);
+  write_entry (STDERR_FILENO, line);
+}
+
 void
 hy_log (enum hy_log_level level, const char *fmt, ...)
 {
@@ -158,16 +176,12 @@ hy_log (enum hy_log_level level, const char *fmt, ...)
       _cleanup_free_ char *entry = format_entry (level, msg);
       write_entry (log_fd, entry);
     }
-  bool to_stderr
-      = level <= HY_LOG_WARNING || (level == HY_LOG_DEBUG && log_fd < 0);
-  if (to_stderr)
+  if (level <= HY_LOG_WARNING)
+    write_stderr_line (level, msg);
+  else if (level == HY_LOG_DEBUG && log_fd < 0)
     {
-      _cleanup_free_ char *text = escape (msg, false);
-      _cleanup_free_ char *line
-          = level == HY_LOG_ERROR
-                ? xasprintf ("hyrun: %s\n", text)
-                : xasprintf ("hyrun: %s: %s\n", level_names[level], text);
-      write_entry (STDERR_FILENO, line);
+      _cleanup_free_ char *entry = format_entry (level, msg);
+      write_entry (STDERR_FILENO, entry);
     }
   errno = saved_errno;
 }

@@ -5,7 +5,8 @@
  * does, because containerd reads the last error back from it:
  *   text  time="2024-01-02T03:04:05Z" level=error msg="..."
  *   json  {"level":"error","msg":"...","time":"2024-01-02T03:04:05Z"}
- * Debug entries are written only with --debug, to FILE or else stderr. */
+ * Debug entries are written only with --debug, to FILE or else, formatted
+ * the same way (runc's logrus does so), to stderr. */
 #ifndef HYRUN_RUNTIME_LOG_H
 #define HYRUN_RUNTIME_LOG_H
 
@@ -41,6 +42,10 @@ void hy_log (enum hy_log_level level, const char *fmt, ...)
 #define hy_log_error(...) hy_log (HY_LOG_ERROR, __VA_ARGS__)
 #define hy_log_warning(...) hy_log (HY_LOG_WARNING, __VA_ARGS__)
 #define hy_log_debug(...) hy_log (HY_LOG_DEBUG, __VA_ARGS__)
+
+/* Whether --debug was given (a container process, which logs through
+ * create, asks before sending its debug lines). */
+bool hy_log_debug_enabled (void);
 
 /* Log a failed command's error (level error) and release it. */
 void hy_log_fail (hy_error_t *err);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "runtime/linux/sched.h"
 #include "runtime/linux/user.h"
 #include "runtime/linux/warn.h"
+#include "runtime/log.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 
@@ -46,6 +48,21 @@ void
 hy_process_forward_warnings (int *sync_fd)
 {
   hy_linux_set_warn (forward_warning, sync_fd);
+}
+
+void
+hy_process_debug (int sync_fd, const char *fmt, ...)
+{
+  if (!hy_log_debug_enabled () || sync_fd < 0)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  _cleanup_free_ char *msg = NULL;
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  if (msg != NULL)
+    hy_sync_send_text (sync_fd, HY_SYNC_DEBUG, msg);
 }
 
 int

@@ -20,6 +20,10 @@ void hy_process_reset_signals (void);
  * is >= 0; the child's stderr is the container's. */
 void hy_process_forward_warnings (int *sync_fd);
 
+/* With --debug, a debug line for the parent's log (DEBUG); best effort. */
+void hy_process_debug (int sync_fd, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
 /* With process.terminal: a pty from the devpts mounted at /dev/pts now,
  * the master sent to the parent (PTY), the slave made the controlling
  * terminal and stdio.  Nothing without a terminal. */

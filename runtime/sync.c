@@ -42,7 +42,17 @@ send_msg (int sock, const struct hy_sync_msg *m, int fd)
 int
 hy_sync_send (int sock, enum hy_sync_type type, int fd, hy_error_t *err)
 {
+  return hy_sync_send_text_fd (sock, type, "", fd, err);
+}
+
+int
+hy_sync_send_text_fd (int sock, enum hy_sync_type type, const char *text,
+                      int fd, hy_error_t *err)
+{
   struct hy_sync_msg m = { .type = type };
+  if (strlen (text) >= sizeof (m.text))
+    return hy_error (err, E2BIG, "a sync message too long for the socket");
+  strcpy (m.text, text);
   if (send_msg (sock, &m, fd) == 0)
     return 0;
   if (errno != EPIPE && errno != ECONNRESET)

@@ -2,6 +2,10 @@
  * container is set up, over a SOCK_SEQPACKET socketpair.  Each message is
  * one packet: a type, an errno and a text, optionally carrying one fd.
  *
+ *   parent -> init   MOUNT_SOURCE + fd, text the index in .mounts: the
+ *                                  source of a bind mount, opened by the
+ *                                  parent in init's mount namespace (a
+ *                                  new user namespace may not reach it)
  *   parent -> init   GO            id maps written, cgroup joined
  *   init -> parent   HOOKS         mounts done: run prestart/createRuntime
  *   parent -> init   HOOKS_DONE
@@ -11,6 +15,7 @@
  *   init -> parent   READY         waiting on exec.fifo for `start`
  *   init -> parent   ERROR         text and errno of what failed
  *   init -> parent   WARN          a warning for create's log, any time
+ *   init -> parent   DEBUG         a debug line for create's log (--debug)
  *
  * `exec` uses the same socket between hyrun and the new process:
  *
@@ -18,8 +23,9 @@
  *                                  joiner entered the namespaces and
  *                                  forked it)
  *   parent -> proc   GO            cgroup joined
- *   proc -> parent   PTY, SECCOMP, WARN, ERROR as above; the socket closes
- *                                  on a successful execve (close-on-exec)
+ *   proc -> parent   PTY, SECCOMP, WARN, DEBUG, READY, ERROR as above;
+ *                                  the socket closes on a successful
+ *                                  execve (close-on-exec)
  */
 #ifndef HYRUN_RUNTIME_SYNC_H
 #define HYRUN_RUNTIME_SYNC_H
@@ -38,6 +44,8 @@ enum hy_sync_type
   HY_SYNC_ERROR,
   HY_SYNC_WARN,
   HY_SYNC_PID,
+  HY_SYNC_DEBUG,
+  HY_SYNC_MOUNT_SOURCE,
 };
 
 #define HY_SYNC_TEXT_MAX 4000
@@ -50,12 +58,15 @@ struct hy_sync_msg
 };
 
 int hy_sync_send (int sock, enum hy_sync_type type, int fd, hy_error_t *err);
+/* The same with a text. */
+int hy_sync_send_text_fd (int sock, enum hy_sync_type type, const char *text,
+                          int fd, hy_error_t *err);
 
 /* Report an error to the other side (best effort; used on the way out). */
 void hy_sync_send_error (int sock, const hy_error_t e);
 
 
-/* Send a text-only message (WARN); best effort. */
+/* Send a text-only message (WARN, DEBUG); best effort. */
 void hy_sync_send_text (int sock, enum hy_sync_type type, const char *text);
 
 /* Receive one message; *fd gets the fd it carried or -1.  The other side

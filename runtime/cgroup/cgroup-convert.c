@@ -96,7 +96,11 @@ hy_cg_device_rule_v1 (const struct oci_device_rule *r)
   char major[24], minor[24];
   format_number (major, sizeof major, r->major, r->has_major);
   format_number (minor, sizeof minor, r->minor, r->has_minor);
-  const char *access = r->access && *r->access ? r->access : "rwm";
+  char access[4] = "", *a = access;
+  for (const char *c = "rwm"; *c; c++)
+    if (r->access == NULL || *r->access == '\0' || strchr (r->access, *c))
+      *a++ = *c;
+  *a = '\0';
   return xasprintf ("%c %s:%s %s", r->type, major, minor, access);
 }
 

@@ -2,6 +2,7 @@
  * --cgroup). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,59 @@
 
 struct sub_cgroup
 {
-  char *path;     /* cleaned, relative */
+  char *path;     /* cleaned, relative; "" is the container's cgroup */
   unsigned ctrls; /* 0: every hierarchy */
   char *named;
 };
+
+char *
+hy_cg_sub_path (const char *path)
+{
+  size_t len = strlen (path);
+  char *out = xmalloc0 (len + 1);
+  size_t o = 0;
+  for (const char *p = path; *p;)
+    {
+      size_t n = strcspn (p, "/");
+      if (n == 2 && p[0] == '.' && p[1] == '.')
+        {
+          if (o == 0)
+            {
+              free (out);
+              return NULL;
+            }
+          while (o > 0 && out[--o] != '/')
+            ;
+        }
+      else if (n > 0 && !(n == 1 && p[0] == '.'))
+        {
+          if (o > 0)
+            out[o++] = '/';
+          memcpy (out + o, p, n);
+          o += n;
+        }
+      p += n + (p[n] == '/');
+    }
+  out[o] = '\0';
+  return out;
+}
+
+/* Every name of a "ctrl[,ctrl...]" list must be a controller or a named
+ * hierarchy ("name=systemd"). */
+static int
+parse_controllers (const char *list, struct sub_cgroup *s, hy_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup (list);
+  char *save = NULL;
+  for (char *tok = strtok_r (copy, ",", &save); tok;
+       tok = strtok_r (NULL, ",", &save))
+    if (!hy_cg_ctrl_from_name (tok) && !str_has_prefix (tok, "name="))
+      return hy_error (err, EINVAL, "unknown controller \"%s\"", tok);
+  s->ctrls = hy_cg_ctrls_parse (list, &s->named);
+  if (s->ctrls == 0 && s->named == NULL)
+    return hy_error (err, EINVAL, "no controller named");
+  return 0;
+}
 
 /* "path" or "ctrl[,ctrl...]:path", as runc exec --cgroup takes it. */
 static int
@@ -24,27 +74,22 @@ parse_sub (const char *sub, enum hy_cgroup_mode mode, struct sub_cgroup *s,
 {
   const char *colon = strchr (sub, ':');
   const char *path = colon ? colon + 1 : sub;
+  if (colon && mode == HY_CGROUP_V2)
+    return hy_error (err, EINVAL,
+                     "sub-cgroup \"%s\": cgroup v2 takes no controller names",
+                     sub);
   if (colon)
     {
       _cleanup_free_ char *list = xstrndup (sub, (size_t) (colon - sub));
-      s->ctrls = hy_cg_ctrls_parse (list, &s->named);
-      if (mode == HY_CGROUP_V2)
-        return hy_error (err, EINVAL,
-                         "sub-cgroup \"%s\": cgroup v2 takes "
-                         "no controller names",
-                         sub);
-      if (s->ctrls == 0 && s->named == NULL)
-        return hy_error (err, EINVAL, "sub-cgroup \"%s\": unknown controller",
-                         sub);
+      if (parse_controllers (list, s, err) < 0)
+        return hy_error_prepend (err, "sub-cgroup \"%s\"", sub);
     }
-  while (*path == '/')
-    path++;
-  s->path = hy_cg_clean_path (path);
-  if (s->path == NULL)
+  s->path = hy_cg_sub_path (path);
+  if (s->path == NULL) /* runc's wording */
     return hy_error (err, EINVAL,
-                     "sub-cgroup \"%s\": no path below the "
-                     "container's cgroup",
-                     sub);
+                     "%s is not a sub cgroup path (it leads out of the "
+                     "container's cgroup)",
+                     path);
   return 0;
 }
 
@@ -62,6 +107,25 @@ sub_applies (const struct hy_cgroup *cg, const struct hy_cgroup_dir *d,
   return !d->v2 && ((d->ctrls & s->ctrls) || str_eq (d->key, s->named));
 }
 
+static int
+enter_dir (const char *dir, const char *sub, pid_t pid, hy_error_t *err)
+{
+  _cleanup_free_ char *target
+      = *sub ? hy_cg_join (dir, sub) : xstrdup (dir);
+  char value[32];
+  snprintf (value, sizeof value, "%d", (int) pid);
+  int r = hy_cg_write_raw (target, "cgroup.procs", value);
+  if (r == -ENOENT && *sub) /* runc's wording, which its suite checks */
+    return hy_error (err, 0,
+                     "sub-cgroup \"%s\" does not exist: adding pid %d to "
+                     "%s/cgroup.procs: no such file or directory",
+                     sub, (int) pid, target);
+  if (r < 0)
+    return hy_error (err, -r, "write `%s/cgroup.procs` \"%s\"", target,
+                     value);
+  return 0;
+}
+
 /* Each directory goes to the first sub-cgroup that applies to it, else
  * stays the container's own. */
 static int
@@ -75,9 +139,7 @@ enter_dirs (struct hy_cgroup *cg, pid_t pid, const struct sub_cgroup *subs,
       for (size_t j = 0; j < n_subs && s == NULL; j++)
         if (sub_applies (cg, d, &subs[j]))
           s = &subs[j];
-      _cleanup_free_ char *target
-          = s ? hy_cg_join (d->path, s->path) : xstrdup (d->path);
-      if (hy_cg_writef (err, target, "cgroup.procs", "%d", (int) pid) < 0)
+      if (enter_dir (d->path, s ? s->path : "", pid, err) < 0)
         return -1;
     }
   return 0;

@@ -98,6 +98,9 @@ void hy_cgroup_layout_free (struct hy_cgroup_layout *l);
  * the start; keeps absolute paths absolute.  NULL when nothing is left
  * (the path names the root or the caller's own cgroup). */
 char *hy_cg_clean_path (const char *path);
+/* exec --cgroup's path below the container's cgroup, lexically cleaned
+ * and relative ("" for the cgroup itself); NULL when ".." leads out. */
+char *hy_cg_sub_path (const char *path);
 /* The container's directory in mount m for a cleaned path. */
 char *hy_cg_resolve (const struct hy_cgroup_mount *m, enum hy_cgroup_mode mode,
                      const char *inner, hy_error_t *err);

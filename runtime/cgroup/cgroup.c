@@ -133,6 +133,41 @@ prepare_dirs (struct hy_cgroup *cg, hy_error_t *err)
   return 0;
 }
 
+/* The directory whose freezer state a cgroup that already exists has: the
+ * v1 freezer's, else the cgroup2 one. */
+static const struct hy_cgroup_dir *
+existing_freezer_dir (const struct hy_cgroup *cg)
+{
+  const struct hy_cgroup_dir *d = NULL;
+  for (size_t i = 0; d == NULL && i < cg->n_dirs; i++)
+    if (!cg->dirs[i].v2 && (cg->dirs[i].ctrls & HY_CG_FREEZER))
+      d = &cg->dirs[i];
+  for (size_t i = 0; d == NULL && i < cg->n_dirs; i++)
+    if (cg->dirs[i].v2)
+      d = &cg->dirs[i];
+  if (d == NULL || !hy_cg_exists (d->path, d->v2 ? "cgroup.freeze"
+                                                  : "freezer.state"))
+    return NULL;
+  return d;
+}
+
+/* A cgroup left frozen would freeze init as it joins, and create with it;
+ * runc refuses it before touching anything. */
+static int
+refuse_frozen (const struct hy_cgroup *cg, hy_error_t *err)
+{
+  const struct hy_cgroup_dir *d = existing_freezer_dir (cg);
+  bool frozen = false;
+  if (d == NULL)
+    return 0;
+  if (d->drv->is_frozen (d->path, &frozen, err) < 0)
+    return hy_error_prepend (err, "the cgroup's freezer state");
+  if (frozen)
+    return hy_error (err, EBUSY,
+                     "container's cgroup unexpectedly frozen (`%s`)", d->path);
+  return 0;
+}
+
 /* Undo a failed creation: the leaves we made, when they are empty (the
  * caller deals with a process it could not finish moving). */
 static void
@@ -154,7 +189,7 @@ hy_cgroup_create_in (const struct hy_cgroup_layout *layout,
     return -1;
   struct hy_cgroup *cg = xmalloc0 (sizeof (*cg));
   cg->mode = layout->mode;
-  if (add_dirs (cg, layout, inner, err) < 0)
+  if (add_dirs (cg, layout, inner, err) < 0 || refuse_frozen (cg, err) < 0)
     {
       hy_cgroup_free (cg);
       return -1;

@@ -312,20 +312,22 @@ check_entry (const struct oci_mount *m, const struct hy_mount_options *o,
 }
 
 static bool
-source_is_procfs (const struct oci_mount *m, enum mount_kind kind)
+source_is_procfs (const struct oci_mount *m, const char *source,
+                  enum mount_kind kind)
 {
   if (kind == KIND_FS)
     return str_eq (m->type, "proc");
   struct statfs sf;
-  return m->source && statfs (m->source, &sf) == 0
+  return source && statfs (source, &sf) == 0
          && sf.f_type == PROC_SUPER_MAGIC;
 }
 
 /* runc's rule: nothing goes over /proc but a proc filesystem, nor inside
  * it but over the files lxcfs emulates. */
 static int
-check_proc_destination (const struct oci_mount *m, enum mount_kind kind,
-                        const char *path, hy_error_t *err)
+check_proc_destination (const struct oci_mount *m, const char *source,
+                        enum mount_kind kind, const char *path,
+                        hy_error_t *err)
 {
   static const char *const lxcfs_files[] = {
     "/proc/cpuinfo", "/proc/diskstats",
@@ -335,7 +337,7 @@ check_proc_destination (const struct oci_mount *m, enum mount_kind kind,
     "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
   };
   if (str_eq (path, "/proc"))
-    return source_is_procfs (m, kind)
+    return source_is_procfs (m, source, kind)
                ? 0
                : hy_error (err, EPERM,
                            "`/proc` cannot be mounted because "
@@ -370,14 +372,14 @@ check_ordinary_dir (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
 }
 
 static int
-target_is_dir (const struct oci_mount *m, enum mount_kind kind, bool *is_dir,
-               hy_error_t *err)
+target_is_dir (const struct oci_mount *m, const char *source,
+               enum mount_kind kind, bool *is_dir, hy_error_t *err)
 {
   struct stat st;
   *is_dir = true;
   if (kind != KIND_BIND && kind != KIND_IDMAP)
     return 0;
-  if (stat (m->source, &st) < 0)
+  if (stat (source, &st) < 0)
     return hy_error_errno (err, "stat `%s`", m->source);
   *is_dir = S_ISDIR (st.st_mode);
   return 0;
@@ -410,13 +412,13 @@ finish_mount (const struct hy_mount_ctx *ctx, const char *path,
 
 static int
 mount_at (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
-          const struct hy_mount_options *o, enum mount_kind kind,
-          const char *path, int target, hy_error_t *err)
+          const char *source, const struct hy_mount_options *o,
+          enum mount_kind kind, const char *path, int target, hy_error_t *err)
 {
   switch (kind)
     {
     case KIND_BIND:
-      return bind_at (ctx, m->source, path, target, o, err);
+      return bind_at (ctx, source, path, target, o, err);
     case KIND_IDMAP:
       return mount_idmapped (ctx, m, o, path, target, err);
     case KIND_CGROUP:
@@ -427,15 +429,21 @@ mount_at (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
   return mount_fs (ctx, m, o, path, target, err);
 }
 
+/* source_fd: the source opened for us (source_fds), or -1. */
 static int
 mount_parsed (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
-              const struct hy_mount_options *o, hy_error_t *err)
+              int source_fd, const struct hy_mount_options *o,
+              hy_error_t *err)
 {
   enum mount_kind kind = mount_kind (m, o);
+  char fd_path[HY_PROC_FD_PATH_MAX];
+  const char *source = m->source;
+  if (kind == KIND_BIND && source_fd >= 0)
+    source = hy_proc_fd_path (source_fd, fd_path);
   bool is_dir;
   if (check_entry (m, o, kind, err) < 0
       || check_ordinary_dir (ctx, m, kind, err) < 0
-      || target_is_dir (m, kind, &is_dir, err) < 0)
+      || target_is_dir (m, source, kind, &is_dir, err) < 0)
     return -1;
   _cleanup_close_ int target
       = hy_mount_target_in_root (ctx->rootfd, m->destination, is_dir, err);
@@ -444,22 +452,41 @@ mount_parsed (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
   /* From here on the destination is the place it resolved to. */
   _cleanup_free_ char *path = NULL;
   if (hy_fd_path_in_root (target, ctx->rootfs, &path, err) < 0
-      || check_proc_destination (m, kind, path, err) < 0
-      || mount_at (ctx, m, o, kind, path, target, err) < 0)
+      || check_proc_destination (m, source, kind, path, err) < 0
+      || mount_at (ctx, m, source, o, kind, path, target, err) < 0)
     return -1;
   return finish_mount (ctx, path, o, err);
+}
+
+static int
+mount_entry (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
+             int source_fd, hy_error_t *err)
+{
+  struct hy_mount_options o;
+  if (hy_mount_options_parse (m->options, &o, err) < 0)
+    return -1;
+  int r = mount_parsed (ctx, m, source_fd, &o, err);
+  hy_mount_options_release (&o);
+  return r;
 }
 
 int
 hy_mount_one (const struct hy_mount_ctx *ctx, const struct oci_mount *m,
               hy_error_t *err)
 {
+  return mount_entry (ctx, m, -1, err);
+}
+
+bool
+hy_mount_is_bind (const struct oci_mount *m)
+{
   struct hy_mount_options o;
-  if (hy_mount_options_parse (m->options, &o, err) < 0)
-    return -1;
-  int r = mount_parsed (ctx, m, &o, err);
+  _cleanup_error_ hy_error_t ignored = NULL;
+  if (m->source == NULL || hy_mount_options_parse (m->options, &o, &ignored) < 0)
+    return false;
+  bool bind = mount_kind (m, &o) == KIND_BIND;
   hy_mount_options_release (&o);
-  return r;
+  return bind;
 }
 
 int
@@ -467,7 +494,9 @@ hy_mounts_apply (const struct hy_mount_ctx *ctx,
                  const struct oci_mount *mounts, size_t n, hy_error_t *err)
 {
   for (size_t i = 0; i < n; i++)
-    if (hy_mount_one (ctx, &mounts[i], err) < 0)
+    if (mount_entry (ctx, &mounts[i],
+                     ctx->source_fds ? ctx->source_fds[i] : -1, err)
+        < 0)
       return hy_error_prepend (err, "mount `%s` (.mounts[%zu])",
                                mounts[i].destination, i);
   return 0;

@@ -20,7 +20,16 @@ struct hy_mount_ctx
   int rootfd;                     /* O_PATH of the rootfs */
   const char *rootfs;             /* its absolute host path, no symlinks */
   const struct oci_linux *linux_; /* namespaces, id maps; may be NULL */
+  /* Per entry of the mounts given to hy_mounts_apply: an O_PATH fd of a
+   * bind mount's source that the runtime opened for us, or -1 (then the
+   * source path is used).  NULL: none. */
+  const int *source_fds;
 };
+
+/* Whether the entry is a plain bind mount (not idmapped), whose source
+ * may be opened ahead (source_fds).  Bad options: false, the mount
+ * reports them. */
+bool hy_mount_is_bind (const struct oci_mount *m);
 
 /* Mount every entry in order.  Errors read
  * "mount `/dev` (.mounts[3]): mount tmpfs: ...". */
@@ -28,7 +37,7 @@ int hy_mounts_apply (const struct hy_mount_ctx *ctx,
                      const struct oci_mount *mounts, size_t n,
                      hy_error_t *err);
 
-/* One entry:
+/* One entry (its source as a path, not from source_fds):
  *  - bind/rbind: the target is a directory or a file like the source;
  *    mount flags ("ro", "nosuid", ...) by a MS_BIND|MS_REMOUNT, keeping
  *    the flags the kernel locked on the source (as runc);

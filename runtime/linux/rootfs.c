@@ -169,8 +169,10 @@ int
 hy_rootfs_mount (struct hy_rootfs *r, hy_error_t *err)
 {
   const struct oci_config *c = r->config;
-  struct hy_mount_ctx ctx
-      = { .rootfd = r->rootfd, .rootfs = r->path, .linux_ = c->linux_ };
+  struct hy_mount_ctx ctx = { .rootfd = r->rootfd,
+                              .rootfs = r->path,
+                              .linux_ = c->linux_,
+                              .source_fds = r->source_fds };
   if (dev_is_bind_mounted (c))
     return hy_mounts_apply (&ctx, c->mounts, c->n_mounts, err);
   ssize_t ro_dev = readonly_dev (c);

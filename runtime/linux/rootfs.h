@@ -29,6 +29,7 @@ struct hy_rootfs
   char *path; /* the rootfs, absolute and without symlinks */
   int rootfd; /* O_PATH of the rootfs; of "/" after the pivot */
   bool no_pivot;
+  const int *source_fds; /* per config mount, or NULL (mounts.h) */
 };
 
 /* `rootfs` is root.path resolved against the bundle. */

@@ -2,16 +2,23 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "oci/json.h"
+#include "runtime/linux/seccomp-enosys.h"
 #include "version.h"
 
 #define SCMP_ARCH_PREFIX "SCMP_ARCH_"
@@ -21,6 +28,11 @@ struct hy_seccomp
 {
   scmp_filter_ctx ctx;
   bool uses_notify;
+  uint32_t *arches; /* linux.seccomp.architectures, resolved */
+  size_t n_arches;
+  unsigned int load_flags; /* SECCOMP_FILTER_FLAG_* */
+  struct sock_filter *prog; /* the -ENOSYS stub, then libseccomp's */
+  size_t prog_len;
 };
 
 static const char *
@@ -98,6 +110,10 @@ scmp_action (enum oci_seccomp_action a, bool has_errno_ret, uint32_t errno_ret,
 
 /* ---- filter attributes ---- */
 
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
 static int
 set_attr (struct hy_seccomp *f, enum scmp_filter_attr attr, uint32_t value,
           const char *what, hy_error_t *err)
@@ -108,19 +124,21 @@ set_attr (struct hy_seccomp *f, enum scmp_filter_attr attr, uint32_t value,
   return 0;
 }
 
+/* hyrun loads the program itself (with the -ENOSYS stub in front), so the
+ * flags go to seccomp(2), not to libseccomp. */
 static int
 apply_flag (struct hy_seccomp *f, const char *flag, hy_error_t *err)
 {
   if (strcmp (flag, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-    return set_attr (f, SCMP_FLTATR_CTL_TSYNC, 1, flag, err);
-  if (strcmp (flag, "SECCOMP_FILTER_FLAG_LOG") == 0)
-    return set_attr (f, SCMP_FLTATR_CTL_LOG, 1, flag, err);
-  if (strcmp (flag, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-    return set_attr (f, SCMP_FLTATR_CTL_SSB, 1, flag, err);
-  if (strcmp (flag, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+    f->load_flags |= SECCOMP_FILTER_FLAG_TSYNC;
+  else if (strcmp (flag, "SECCOMP_FILTER_FLAG_LOG") == 0)
+    f->load_flags |= SECCOMP_FILTER_FLAG_LOG;
+  else if (strcmp (flag, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+    f->load_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  else if (strcmp (flag, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
     {
 #if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
-      return set_attr (f, SCMP_FLTATR_CTL_WAITKILL, 1, flag, err);
+      f->load_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 #else
       return hy_error (err, EOPNOTSUPP,
                        "flag %s is not supported by libseccomp "
@@ -128,7 +146,9 @@ apply_flag (struct hy_seccomp *f, const char *flag, hy_error_t *err)
                        flag, SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
 #endif
     }
-  return hy_error (err, EINVAL, "unknown flag \"%s\"", flag);
+  else
+    return hy_error (err, EINVAL, "unknown flag \"%s\"", flag);
+  return 0;
 }
 
 static int
@@ -169,6 +189,8 @@ add_arches (struct hy_seccomp *f, char *const *arches, hy_error_t *err)
       int rc = seccomp_arch_add (f->ctx, arch);
       if (rc < 0 && rc != -EEXIST)
         return hy_error (err, -rc, "add architecture %s", arches[i]);
+      f->arches = xrealloc (f->arches, (f->n_arches + 1) * sizeof (uint32_t));
+      f->arches[f->n_arches++] = arch;
     }
   return 0;
 }
@@ -307,6 +329,58 @@ init_filter (struct hy_seccomp *f, const struct oci_seccomp *s,
   return 0;
 }
 
+/* libseccomp's program, as seccomp_export_bpf() writes it. */
+static int
+export_bpf (struct hy_seccomp *f, struct sock_filter **prog, size_t *len,
+            hy_error_t *err)
+{
+  _cleanup_close_ int fd = memfd_create ("hyrun-seccomp", MFD_CLOEXEC);
+  if (fd < 0)
+    return hy_error_errno (err, "memfd_create");
+  int rc = seccomp_export_bpf (f->ctx, fd);
+  if (rc < 0)
+    return hy_error (err, -rc, "export the filter");
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return hy_error_errno (err, "stat the exported filter");
+  size_t size = (size_t) st.st_size;
+  if (size == 0 || size % sizeof (struct sock_filter) != 0)
+    return hy_error (err, EINVAL, "the exported filter has %zu bytes", size);
+  *prog = xmalloc0 (size);
+  if (pread (fd, *prog, size, 0) != (ssize_t) size)
+    {
+      free (*prog);
+      *prog = NULL;
+      return hy_error_errno (err, "read the exported filter");
+    }
+  *len = size / sizeof (struct sock_filter);
+  return 0;
+}
+
+/* The program to load: the -ENOSYS stub, then libseccomp's. */
+static int
+make_program (struct hy_seccomp *f, const struct oci_seccomp *s,
+              hy_error_t *err)
+{
+  _cleanup_free_ struct hy_enosys_arch *arches = NULL;
+  size_t n = hy_enosys_arches (s, f->arches, f->n_arches, &arches);
+  _cleanup_free_ struct sock_filter *stub = NULL, *body = NULL;
+  size_t stub_len = 0, body_len = 0;
+  if (hy_enosys_stub (arches, n, &stub, &stub_len, err) < 0
+      || export_bpf (f, &body, &body_len, err) < 0)
+    return -1;
+  if (stub_len + body_len > BPF_MAXINSNS)
+    return hy_error (err, E2BIG,
+                     "the filter has %zu instructions, the kernel takes %d",
+                     stub_len + body_len, BPF_MAXINSNS);
+  f->prog = xmalloc0 ((stub_len + body_len) * sizeof (*f->prog));
+  if (stub_len)
+    memcpy (f->prog, stub, stub_len * sizeof (*stub));
+  memcpy (f->prog + stub_len, body, body_len * sizeof (*body));
+  f->prog_len = stub_len + body_len;
+  return 0;
+}
+
 int
 hy_seccomp_build (const struct oci_seccomp *s, struct hy_seccomp **out,
                   hy_error_t *err)
@@ -316,7 +390,8 @@ hy_seccomp_build (const struct oci_seccomp *s, struct hy_seccomp **out,
   if (init_filter (f, s, &default_action, err) < 0
       || apply_flags (f, s->flags, err) < 0
       || add_arches (f, s->architectures, err) < 0
-      || add_syscalls (f, s, default_action, err) < 0)
+      || add_syscalls (f, s, default_action, err) < 0
+      || make_program (f, s, err) < 0)
     {
       hy_seccomp_free (f);
       return hy_error_prepend (err, "seccomp");
@@ -340,20 +415,29 @@ hy_seccomp_load (struct hy_seccomp *f, int *notify_fd, hy_error_t *err)
     return hy_error (err, EINVAL,
                      "seccomp: the filter uses SCMP_ACT_NOTIFY but nobody "
                      "takes the listener fd");
-  int rc = seccomp_load (f->ctx);
-  if (rc == -EACCES)
+  unsigned int flags = f->load_flags;
+  if (f->uses_notify)
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  /* With a listener, TSYNC reports a failed thread as ESRCH instead of
+   * returning its id where the fd would be. */
+  if ((flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+      && (flags & SECCOMP_FILTER_FLAG_TSYNC))
+    flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  struct sock_fprog prog
+      = { .len = (unsigned short) f->prog_len, .filter = f->prog };
+  long rc = syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0 && errno == EACCES)
     return hy_error (err, EACCES,
                      "seccomp: load the filter (without no_new_privs this "
                      "needs CAP_SYS_ADMIN)");
   if (rc < 0)
-    return hy_error (err, -rc, "seccomp: load the filter");
-  if (!f->uses_notify)
-    return 0;
-  int fd = seccomp_notify_fd (f->ctx);
-  if (fd < 0)
-    return hy_error (err, fd < -1 ? -fd : 0,
-                     "seccomp: the kernel gave no listener fd");
-  *notify_fd = fd;
+    return hy_error_errno (err, "seccomp: load the filter");
+  if ((flags & SECCOMP_FILTER_FLAG_TSYNC) && !f->uses_notify && rc > 0)
+    return hy_error (err, 0,
+                     "seccomp: thread %ld could not take the filter (TSYNC)",
+                     rc);
+  if (f->uses_notify)
+    *notify_fd = (int) rc;
   return 0;
 }
 
@@ -364,6 +448,8 @@ hy_seccomp_free (struct hy_seccomp *f)
     return;
   if (f->ctx)
     seccomp_release (f->ctx);
+  free (f->arches);
+  free (f->prog);
   free (f);
 }
 

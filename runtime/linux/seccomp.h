@@ -1,9 +1,12 @@
 /* linux.seccomp as a libseccomp filter, in two steps so that the runtime
  * can do the work that may fail before the point of no return:
  *
- *   hy_seccomp_build()  resolves names and builds the filter; no side
- *                       effects, runs in the parent or the child;
- *   hy_seccomp_load()   installs it in the calling process (and with
+ *   hy_seccomp_build()  resolves names, builds the filter with libseccomp
+ *                       and exports its BPF program behind runc's -ENOSYS
+ *                       stub (seccomp-enosys.h); no side effects, runs in
+ *                       the parent or the child;
+ *   hy_seccomp_load()   installs that program with seccomp(2) in the
+ *                       calling process (and with
  *                       SECCOMP_FILTER_FLAG_TSYNC in all its threads).
  *
  * As runc does, the filter does not set no_new_privs itself (the runtime

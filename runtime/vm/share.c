@@ -9,22 +9,8 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
-#include "runtime/linux/mount-options.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/linux/rootfs.h"
-
-bool
-hy_vm_mount_is_bind (const struct oci_mount *m)
-{
-  if (str_eq (m->type, "bind"))
-    return true;
-  struct hy_mount_options o = { 0 };
-  _cleanup_error_ hy_error_t ignored = NULL;
-  if (hy_mount_options_parse (m->options, &o, &ignored) < 0)
-    return false;
-  bool bind = o.flags & MS_BIND;
-  hy_mount_options_release (&o);
-  return bind;
-}
 
 /* A mount point like the source: a directory, or an empty file. */
 static int
@@ -81,7 +67,7 @@ hy_vm_share_prepare (const struct oci_config *c, const char *rootfs,
   for (size_t i = 0; i < c->n_mounts; i++)
     {
       const struct oci_mount *m = &c->mounts[i];
-      if (!hy_vm_mount_is_bind (m) || m->source == NULL)
+      if (!hy_mount_is_bind (m) || m->source == NULL)
         continue;
       _cleanup_free_ char *target = xasprintf ("%s/mounts/%zu", share_dir, i);
       if (bind_into_share (m->source, target, err) < 0)
@@ -100,7 +86,7 @@ guest_mounts (const struct oci_config *c, char ***sources)
   for (size_t i = 0; i < c->n_mounts; i++)
     {
       mounts[i] = c->mounts[i];
-      if (!hy_vm_mount_is_bind (&c->mounts[i]) || c->mounts[i].source == NULL)
+      if (!hy_mount_is_bind (&c->mounts[i]) || c->mounts[i].source == NULL)
         continue;
       (*sources)[i] = xasprintf ("%s/mounts/%zu", HY_VM_GUEST_SHARE, i);
       mounts[i].source = (*sources)[i];

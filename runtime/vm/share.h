@@ -21,9 +21,6 @@
 
 #define HY_VM_GUEST_SHARE "/run/hyrun/share"
 
-/* True for a mount the host shares (bind or rbind). */
-bool hy_vm_mount_is_bind (const struct oci_mount *m);
-
 /* Make `share_dir` (which must not exist yet) with the binds above. */
 int hy_vm_share_prepare (const struct oci_config *c, const char *rootfs,
                          const char *share_dir, hy_error_t *err);

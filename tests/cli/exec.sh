@@ -105,6 +105,22 @@ grep -qF 'exec: "no-such-binary": executable file not found in $PATH' "$tmp/err"
 [[ $(wc -l < "$tmp/err") == 1 ]] || fail "missing binary: not one line"
 run hy exec --cwd /no/such/dir c true
 ((rc == 255)) && grep -q 'chdir to cwd' "$tmp/err" || fail "bad cwd: $(cat "$tmp/err")"
+# --debug: the container processes' debug lines reach hyrun's log through
+# the sync socket (init's and exec's stderr are the container's)
+hy --debug --log "$tmp/exec-debug.log" exec c true
+for msg in 'nsexec container setup' 'child process in init()' 'setns_init: about to exec'; do
+  grep -qF "level=debug msg=\"$msg" "$tmp/exec-debug.log" ||
+    fail "exec --debug: no \"$msg\": $(cat "$tmp/exec-debug.log")"
+done
+b2=$(bundle dbg true)
+run hy --debug run -b "$b2" dbg
+((rc == 0)) || fail "run --debug: exit $rc ($(cat "$tmp/err"))"
+for msg in 'nsexec container setup' 'child process in init()' \
+  'init: closing the pipe to signal completion'; do
+  grep -qF "level=debug msg=\"$msg" "$tmp/err" ||
+    fail "run --debug: no \"$msg\" on stderr: $(cat "$tmp/err")"
+done
+
 # nothing left behind by the failures
 [[ $(wc -l < /sys/fs/cgroup/pids/hyrun/c/cgroup.procs) == 1 ]] ||
   fail "processes left: $(cat /sys/fs/cgroup/pids/hyrun/c/cgroup.procs)"

@@ -31,6 +31,48 @@ out=$(hy run -b "$b" ns)
 [[ $out == $'1\nhyrun' ]] || fail "pid/hostname inside: $out"
 no_leftovers ns
 
+# linux.devices makes the node; only linux.resources.devices grants access
+# (as runc), and an access's letters other than r, w and m are ignored
+b=$(bundle dev sh -c 'echo hyrun-test > /dev/kmsg')
+jq '.linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]' \
+  "$b/config.json" > "$tmp/dev.json"
+cp "$tmp/dev.json" "$b/config.json"
+run hy run -b "$b" dev
+((rc != 0)) && grep -q 'Operation not permitted' "$tmp/err" ||
+  fail "linux.devices alone granted access: exit $rc, $(cat "$tmp/err")"
+jq '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1,
+  "minor": 11, "access": "wa"}]' "$tmp/dev.json" > "$b/config.json"
+run hy run -b "$b" dev
+((rc == 0)) || fail "allowed device: exit $rc, $(cat "$tmp/err")"
+no_leftovers dev
+
+# a user namespace: bind sources its root cannot reach still mount (create
+# opens them, as host root, in init's mount namespace)
+chmod 755 "$tmp"
+mkdir -p "$tmp/secret/dir"
+echo hidden > "$tmp/secret/dir/file"
+chmod 700 "$tmp/secret"
+b=$(bundle userns cat /mnt/file)
+mkdir -p "$b/rootfs/mnt" # the rootfs belongs to host root: made ahead
+jq --arg src "$tmp/secret/dir" '.linux.namespaces += [{"type": "user"}]
+  | .linux.uidMappings = [{"hostID": 100000, "containerID": 0, "size": 65536}]
+  | .linux.gidMappings = [{"hostID": 100000, "containerID": 0, "size": 65536}]
+  | .mounts += [{"source": $src, "destination": "/mnt", "options": ["bind"]}]' \
+  "$b/config.json" > "$tmp/userns.json"
+mv "$tmp/userns.json" "$b/config.json"
+run hy run -b "$b" userns
+[[ $rc == 0 && $(cat "$tmp/out") == hidden ]] ||
+  fail "userns bind of an inaccessible source: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+no_leftovers userns
+
+# a cgroup namespace is rooted at the container's cgroup, not hyrun's
+b=$(bundle cgns cat /proc/self/cgroup)
+jq '.linux.namespaces += [{"type": "cgroup"}]' "$b/config.json" > "$tmp/cgns.json"
+mv "$tmp/cgns.json" "$b/config.json"
+out=$(hy run -b "$b" cgns)
+grep -qvE '^[0-9]+:[^:]*:/$' <<< "$out" && fail "cgroups inside a cgroupns: $out"
+no_leftovers cgns
+
 # seccomp without no_new_privs (as Docker and podman send it): loaded
 # while init still holds CAP_SYS_ADMIN, and enforced
 b=$(bundle seccomp sh -c 'mkdir /tmp/blocked 2>&1; echo rc=$?')

@@ -116,6 +116,11 @@ test_file_lines (void **state)
                                       .has_minor = true,
                                       .access = "rw" };
   expect_str (hy_cg_device_rule_v1 (&null_dev), "c 1:3 rw");
+  /* the kernel takes r, w and m only; runc ignores the rest */
+  struct oci_device_rule kmsg = { .type = 'c', .major = 1, .minor = 11,
+                                  .has_major = true, .has_minor = true,
+                                  .access = "mwar" };
+  expect_str (hy_cg_device_rule_v1 (&kmsg), "c 1:11 rwm");
   struct oci_device_rule any_block
       = { .allow = true, .type = 'b', .major = -1, .has_major = true };
   expect_str (hy_cg_device_rule_v1 (&any_block), "b *:* rwm");

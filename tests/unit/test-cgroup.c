@@ -377,6 +377,40 @@ test_freeze_thaw (void **state)
   munmap ((void *) counter, sizeof (uint64_t));
 }
 
+/* A cgroup someone left frozen is refused before anything is made. */
+static void
+test_refuses_frozen (void **state)
+{
+  (void) state;
+  REQUIRE_V1 ();
+  char *parent = xasprintf ("/sys/fs/cgroup/freezer/%s", test_base ());
+  char *frozen = xasprintf ("%s/frozen", parent);
+  assert_int_equal (mkdir (parent, 0755), 0);
+  assert_int_equal (mkdir (frozen, 0755), 0);
+  hy_error_t err = NULL;
+  assert_int_equal (hy_cg_write (frozen, "freezer.state", "FROZEN", &err), 0);
+  char *path = test_abs_path ("frozen");
+  struct hy_cgroup *cg = NULL;
+  assert_int_equal (hy_cgroup_create (path, "x", 0, NULL, &cg, &err), -1);
+  assert_non_null (strstr (err->msg, "container's cgroup unexpectedly frozen"));
+  assert_non_null (strstr (err->msg, frozen));
+  hy_error_release (&err);
+  /* untouched: still there, still frozen, and no other hierarchy has it */
+  char *state_text = read_line (frozen, "freezer.state");
+  assert_string_equal (state_text, "FROZEN");
+  char *memory_dir = xasprintf ("/sys/fs/cgroup/memory%s", path);
+  assert_int_equal (access (memory_dir, F_OK), -1);
+  /* thawed, it is taken */
+  assert_int_equal (hy_cg_write (frozen, "freezer.state", "THAWED", &err), 0);
+  cg = create_at (path, 0, NULL);
+  test_destroy (cg);
+  free (memory_dir);
+  free (state_text);
+  free (path);
+  free (frozen);
+  free (parent);
+}
+
 /* ---- signals ---- */
 
 static void
@@ -796,11 +830,24 @@ test_enter_sub_cgroup (void **state)
   free (pids);
 
   assert_int_equal (hy_cgroup_enter (cg, second, "missing", &err), -1);
-  assert_non_null (strstr (err->msg, "missing/cgroup.procs"));
+  assert_non_null (strstr (err->msg, "missing/cgroup.procs: no such file"));
+  hy_error_release (&err);
+  assert_int_equal (hy_cgroup_enter (cg, second, "cpu:missing", &err), -1);
+  assert_non_null (strstr (err->msg, "sub-cgroup \"missing\" does not exist"));
   hy_error_release (&err);
   assert_int_equal (hy_cgroup_enter (cg, second, "bogus:inner", &err), -1);
-  assert_non_null (strstr (err->msg, "unknown controller"));
+  assert_non_null (strstr (err->msg, "unknown controller \"bogus\""));
   hy_error_release (&err);
+  assert_int_equal (hy_cgroup_enter (cg, second, "cpu,bogus:inner", &err), -1);
+  assert_non_null (strstr (err->msg, "unknown controller \"bogus\""));
+  hy_error_release (&err);
+  assert_int_equal (hy_cgroup_enter (cg, second, "inner/../..", &err), -1);
+  assert_non_null (strstr (err->msg, "inner/../.. is not a sub cgroup path"));
+  hy_error_release (&err);
+  /* "/" is the container's cgroup itself */
+  assert_int_equal (hy_cgroup_enter (cg, second, "/", &err), 0);
+  assert_false (procs_has (mem_inner, second));
+  assert_true (procs_has (hy_cgroup_dir (cg, "memory"), second));
 
   /* destroy kills both and removes inner too */
   test_destroy (cg);
@@ -809,6 +856,34 @@ test_enter_sub_cgroup (void **state)
   free (cpu_inner);
   free (mem_inner);
   assert_int_equal (WTERMSIG (test_reap_pid (first)), SIGKILL);
+}
+
+static void
+check_sub_path (const char *in, const char *want)
+{
+  char *got = hy_cg_sub_path (in);
+  if (want == NULL && got != NULL)
+    fail_msg ("\"%s\" -> \"%s\", expected none", in, got);
+  if (want != NULL && (got == NULL || strcmp (got, want) != 0))
+    fail_msg ("\"%s\" -> \"%s\", expected \"%s\"", in, got ? got : "(none)",
+              want);
+  free (got);
+}
+
+static void
+test_sub_path (void **state)
+{
+  (void) state;
+  check_sub_path ("", "");
+  check_sub_path ("/", "");
+  check_sub_path ("a", "a");
+  check_sub_path ("/a//b/./", "a/b");
+  check_sub_path ("a/..", "");
+  check_sub_path ("a/b/../c", "a/c");
+  check_sub_path ("..", NULL);
+  check_sub_path ("/..", NULL);
+  check_sub_path ("a/../..", NULL);
+  check_sub_path ("a/../../a", NULL);
 }
 
 /* ---- removal ---- */
@@ -869,6 +944,7 @@ main (void)
     cmocka_unit_test_teardown (test_realtime, cleanup_all),
     cmocka_unit_test_teardown (test_string_round_trip, cleanup_all),
     cmocka_unit_test_teardown (test_freeze_thaw, cleanup_all),
+    cmocka_unit_test_teardown (test_refuses_frozen, cleanup_all),
     cmocka_unit_test_teardown (test_kill_all, cleanup_all),
     cmocka_unit_test_teardown (test_stats, cleanup_all),
     cmocka_unit_test_teardown (test_oom_events, cleanup_all),
@@ -878,6 +954,7 @@ main (void)
     cmocka_unit_test_teardown (test_bad_values, cleanup_all),
     cmocka_unit_test_teardown (test_update_error_names_file, cleanup_all),
     cmocka_unit_test_teardown (test_enter_sub_cgroup, cleanup_all),
+    cmocka_unit_test (test_sub_path),
     cmocka_unit_test_teardown (test_destroy_removes_everything, cleanup_all),
   };
   return cmocka_run_group_tests (tests, NULL, cleanup_all);

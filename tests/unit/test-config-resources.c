@@ -36,10 +36,11 @@ test_device_rules (void **state)
       "{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,"
       "\"type\":\"c\",\"major\":10,\"minor\":229,\"access\":\"rw\"},"
       "{\"allow\":true,\"type\":\"b\",\"major\":-1,\"minor\":-1,\"access\":"
-      "\"\"},{\"allow\":false,\"type\":\"a\"}]}");
+      "\"\"},{\"allow\":false,\"type\":\"a\"},{\"allow\":false,"
+      "\"type\":\"c\",\"major\":1,\"minor\":11,\"access\":\"rwa\"}]}");
   const struct oci_resources *r = c->linux_->resources;
   assert_true (r->has_devices);
-  assert_int_equal (r->n_devices, 4);
+  assert_int_equal (r->n_devices, 5);
   assert_false (r->devices[0].allow);
   assert_int_equal (r->devices[0].type, 0);
   assert_false (r->devices[0].has_major);
@@ -51,6 +52,8 @@ test_device_rules (void **state)
   assert_true (r->devices[2].has_minor);
   assert_int_equal (r->devices[3].type, 'a');
   assert_null (r->devices[3].access);
+  /* runc ignores letters other than r, w and m; kept as given */
+  assert_string_equal (r->devices[4].access, "rwa");
 }
 
 static void
@@ -261,9 +264,9 @@ static const struct bad_case bad_cases[] = {
   { "device rule minor fits",
     R ("{\"devices\":[{\"allow\":true,\"minor\":4294967296}]}"),
     RP ".devices[0].minor", "out of range" },
-  { "device rule access rwm only",
-    R ("{\"devices\":[{\"allow\":true,\"access\":\"rwx\"}]}"),
-    RP ".devices[0].access", "invalid access \"rwx\"" },
+  { "device rule access grants r, w or m",
+    R ("{\"devices\":[{\"allow\":true,\"access\":\"xa\"}]}"),
+    RP ".devices[0].access", "invalid access \"xa\"" },
   { "device rule access string",
     R ("{\"devices\":[{\"allow\":true,\"access\":7}]}"),
     RP ".devices[0].access", "expected a string" },

@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "fork-check.h"
 #include "oci/json.h"
+#include "runtime/linux/seccomp-enosys.h"
 #include "runtime/linux/seccomp.h"
 #include "version.h"
 
@@ -323,6 +324,127 @@ test_trap_signals (void **state)
 {
   (void) state;
   assert_child_ok (trap_body, NULL);
+}
+
+/* ---- the -ENOSYS stub ---- */
+
+#define FAKE_SYSCALL 1000
+#define X32_BIT 0x40000000L
+
+/* An i386 syscall from this 64-bit process (the kernel's IA32 entry);
+ * returns -errno. */
+static long
+syscall_i386 (long nr)
+{
+#ifdef __x86_64__
+  long ret;
+  __asm__ volatile ("int $0x80" : "=a"(ret) : "a"(nr) : "memory");
+  return ret;
+#else
+  (void) nr;
+  return -ENOSYS;
+#endif
+}
+
+static long
+errno_of (long rc)
+{
+  return rc == -1 ? -errno : rc;
+}
+
+/* A syscall above every one the profile names is ENOSYS, whatever the
+ * default action; one below them takes the default. */
+static void
+enosys_body (void *arg)
+{
+  enum oci_seccomp_action *default_action = arg;
+  struct oci_seccomp_syscall calls[] = {
+    rule (NAMES ("exit_group", "exit", "write", "rt_sigreturn", "getppid"),
+          OCI_SCMP_ALLOW),
+    rule (NAMES ("mkdirat"), OCI_SCMP_ERRNO),
+  };
+  struct oci_seccomp s = {
+    .default_action = *default_action,
+    .architectures
+    = NAMES ("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"),
+    .syscalls = calls,
+    .n_syscalls = 2,
+  };
+  child_load (&s, NULL);
+  CHILD_CHECK_EQ (errno_of (syscall (FAKE_SYSCALL, 0, 0, 0)), -ENOSYS);
+  CHILD_CHECK (syscall (SYS_getppid) > 0);
+#ifdef __x86_64__
+  /* i386: mkdirat is 296, getppid 64 there */
+  CHILD_CHECK_EQ (syscall_i386 (FAKE_SYSCALL), -ENOSYS);
+  CHILD_CHECK (syscall_i386 (64) > 0);
+  /* x32 numbers carry the x32 bit; the kernel need not run x32 for the
+   * filter to see them */
+  CHILD_CHECK_EQ (errno_of (syscall (X32_BIT | FAKE_SYSCALL)), -ENOSYS);
+#endif
+  if (*default_action == OCI_SCMP_ERRNO)
+    {
+      /* getcwd (79) is below mkdirat (258): the default, EPERM */
+      CHILD_CHECK_EQ (errno_of (syscall (SYS_getcwd, NULL, 0)), -EPERM);
+#ifdef __x86_64__
+      CHILD_CHECK_EQ (syscall_i386 (183 /* getcwd */), -EPERM);
+      CHILD_CHECK_EQ (errno_of (syscall (X32_BIT | SYS_getcwd, NULL, 0)),
+                      -EPERM);
+#endif
+    }
+  syscall (SYS_exit_group, 0);
+}
+
+static void
+test_enosys_stub (void **state)
+{
+  (void) state;
+  enum oci_seccomp_action errno_default = OCI_SCMP_ERRNO;
+  assert_child_ok (enosys_body, &errno_default);
+  enum oci_seccomp_action kill_default = OCI_SCMP_KILL_PROCESS;
+  assert_child_ok (enosys_body, &kill_default);
+}
+
+/* Which profiles get a stub, and up to which number. */
+static void
+test_enosys_arches (void **state)
+{
+  (void) state;
+  struct oci_seccomp_syscall calls[] = {
+    rule (NAMES ("read", "bogus_syscall"), OCI_SCMP_ALLOW),
+    rule (NAMES ("openat2"), OCI_SCMP_ERRNO),
+  };
+  struct oci_seccomp s = { .default_action = OCI_SCMP_ERRNO,
+                           .syscalls = calls,
+                           .n_syscalls = 2 };
+  uint32_t listed[] = { SCMP_ARCH_X86_64, SCMP_ARCH_X32 };
+  struct hy_enosys_arch *a = NULL;
+  size_t n = hy_enosys_arches (&s, listed, 2, &a);
+  assert_int_equal (n, 2);
+  assert_int_equal (a[0].scmp_arch, seccomp_arch_native ());
+  assert_int_equal (a[0].max_nr,
+                    seccomp_syscall_resolve_name_arch (a[0].scmp_arch,
+                                                       "openat2"));
+  assert_int_equal (a[1].scmp_arch, SCMP_ARCH_X32);
+  assert_int_equal (a[1].max_nr, 0x40000000u | 437);
+  free (a);
+
+  /* none when the default lets syscalls through or is ENOSYS already */
+  enum oci_seccomp_action passing[]
+      = { OCI_SCMP_ALLOW, OCI_SCMP_LOG, OCI_SCMP_TRACE };
+  for (size_t i = 0; i < 3; i++)
+    {
+      s.default_action = passing[i];
+      assert_int_equal (hy_enosys_arches (&s, listed, 2, &a), 0);
+      assert_null (a);
+    }
+  s.default_action = OCI_SCMP_ERRNO;
+  s.default_errno_ret = ENOSYS;
+  s.has_default_errno_ret = true;
+  assert_int_equal (hy_enosys_arches (&s, listed, 2, &a), 0);
+  /* nor for a profile that names no syscall */
+  s.has_default_errno_ret = false;
+  s.n_syscalls = 0;
+  assert_int_equal (hy_enosys_arches (&s, listed, 2, &a), 0);
 }
 
 /* No tracer attached: SCMP_ACT_TRACE fails the call with ENOSYS; LOG
@@ -714,6 +836,8 @@ main (void)
     cmocka_unit_test (test_kill_actions),
     cmocka_unit_test (test_trap_signals),
     cmocka_unit_test (test_trace_and_log),
+    cmocka_unit_test (test_enosys_stub),
+    cmocka_unit_test (test_enosys_arches),
     cmocka_unit_test (test_flags_and_arches),
     cmocka_unit_test (test_bad_flags_name_the_flag),
     cmocka_unit_test (test_bad_architecture),
