@@ -84,8 +84,9 @@ open_namespaces (struct execution *e, hy_error_t *err)
 /* The lock on the container's directory is hyrun's to drop, never the
  * joiner's to keep. */
 static void
-close_lock (void *data)
+close_lock (void *data, int sync_fd)
 {
+  (void) sync_fd;
   struct execution *e = data;
   close (e->c->dirfd);
 }

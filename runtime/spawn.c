@@ -97,7 +97,7 @@ run_joiner (const struct hy_spawn *s, int caller_fd, int sync_fd)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   close (caller_fd);
   if (s->in_joiner)
-    s->in_joiner (s->data);
+    s->in_joiner (s->data, sync_fd);
   if (hy_ns_join (s->ns, &err) == 0)
     {
       /* clone3 wants no exit signal with CLONE_PARENT: the child gets

@@ -34,8 +34,9 @@ struct hy_spawn
    * byte on it before execve (EOF: it gives up). */
   int gate_fd;
   /* Called first in the joiner, e.g. to close what the process must not
-   * hold or to set up its stdio; may be NULL. */
-  void (*in_joiner) (void *data);
+   * hold or to set up its stdio; `sync_fd` is the process's end of the
+   * sync socket, to keep.  May be NULL. */
+  void (*in_joiner) (void *data, int sync_fd);
   void *data;
 };
 
