@@ -5,9 +5,10 @@
 #include "guest-agent/agent.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/reboot.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -101,6 +102,33 @@ control_event (struct agent *a, const char *body, size_t len)
 
 /* ---- requests ---- */
 
+/* Flush the answer, then wait (a bounded time) for the host to close the
+ * connection: a reboot right away could lose the answer in the device's
+ * queues. */
+static void
+answer_before_power_off (struct conn *c)
+{
+  hy_error_t ignored = NULL;
+  int64_t waited = 0;
+  while (hy_frame_writer_pending (&c->writer) > 0 && waited < 1000)
+    {
+      if (hy_frame_writer_flush (&c->writer, c->w.fd, &ignored) < 0)
+        break;
+      struct pollfd p = { .fd = c->w.fd, .events = POLLOUT };
+      poll (&p, 1, 10);
+      waited += 10;
+    }
+  hy_error_release (&ignored);
+  shutdown (c->w.fd, SHUT_WR);
+  char buf[256];
+  for (; waited < 1000; waited += 10)
+    {
+      struct pollfd p = { .fd = c->w.fd, .events = POLLIN };
+      if (poll (&p, 1, 10) > 0 && read (c->w.fd, buf, sizeof (buf)) <= 0)
+        break;
+    }
+}
+
 static int
 do_shutdown (struct agent *a, struct conn *c, uint32_t seq)
 {
@@ -111,15 +139,8 @@ do_shutdown (struct agent *a, struct conn *c, uint32_t seq)
       a->stop = true;
       return 0;
     }
-  /* The answer goes out before the guest does (best effort). */
-  hy_error_t ignored = NULL;
-  for (int i = 0; i < 50 && hy_frame_writer_pending (&c->writer) > 0; i++)
-    {
-      if (hy_frame_writer_flush (&c->writer, c->w.fd, &ignored) < 0)
-        break;
-      usleep (1000);
-    }
-  hy_error_release (&ignored);
+  if (!c->dead)
+    answer_before_power_off (c);
   pid1_power_off ();
 }
 
