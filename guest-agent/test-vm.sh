@@ -40,7 +40,7 @@ backend=$build/runtime/vm/hyrun-vhost-vsock
 for f in "$initramfs" "$ctl" "$backend" "$build/runtime/hyrun"; do
   [[ -e $f ]] || die "$f is missing (scripts/build)"
 done
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found"
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not found"; exit 0; }
 command -v jq >/dev/null || die "jq not found"
 [[ -n $kernel ]] || kernel=$("$top/guest-kernel/build.sh")
 [[ -f $kernel ]] || die "no kernel at $kernel"

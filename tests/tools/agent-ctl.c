@@ -1,7 +1,11 @@
 /* hyrun-agent-ctl: drive a guest agent with hyrun's client library
  * (runtime/vm/agent-client.h), for the tests and by hand.
  *
- *   hyrun-agent-ctl --transport unix:DIR|vsock:UDS [--timeout MS] COMMAND
+ *   hyrun-agent-ctl --transport unix:DIR|vsock:UDS [--timeout MS]
+ *                   [--share HOSTDIR] COMMAND
+ *
+ *   --share HOSTDIR   the directory the VM shares (9p): a root.path inside
+ *                     it is given to the guest as /run/hyrun/share/...
  *
  *   ready                      accept the agent's ready connection, print
  *                              "kernel <release>"
@@ -48,6 +52,9 @@
 
 static struct hy_agent_transport transport;
 static int timeout_ms = 10000;
+static const char *share;
+
+#define GUEST_SHARE "/run/hyrun/share"
 
 static int
 die (hy_error_t *err)
@@ -480,22 +487,41 @@ session_close (struct session *s)
   hy_error_release (&s->err);
 }
 
+/* root.path as the agent sees it: absolute, and inside the VM's share
+ * with --share. */
+static int
+guest_root_path (const char *file, char **path, hy_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup (file);
+  char dir[PATH_MAX], shared[PATH_MAX];
+  if (**path != '/')
+    {
+      if (realpath (dirname (copy), dir) == NULL)
+        return hy_error_errno (err, "realpath `%s`", file);
+      char *abs = xasprintf ("%s/%s", dir, *path);
+      free (*path);
+      *path = abs;
+    }
+  if (share == NULL)
+    return 0;
+  if (realpath (share, shared) == NULL)
+    return hy_error_errno (err, "realpath `%s`", share);
+  size_t n = strlen (shared);
+  if (strncmp (*path, shared, n) != 0 || (*path)[n] != '/')
+    return hy_error (err, EINVAL, "root.path `%s` is not in the share `%s`",
+                     *path, shared);
+  char *guest = xasprintf (GUEST_SHARE "%s", *path + n);
+  free (*path);
+  *path = guest;
+  return 0;
+}
+
 static int
 load_config (const char *file, struct oci_config **c, hy_error_t *err)
 {
   if (oci_config_load_file (file, c, err) < 0)
     return -1;
-  if ((*c)->root && (*c)->root->path[0] != '/')
-    {
-      _cleanup_free_ char *copy = xstrdup (file);
-      char dir[PATH_MAX];
-      if (realpath (dirname (copy), dir) == NULL)
-        return hy_error_errno (err, "realpath `%s`", file);
-      char *abs = xasprintf ("%s/%s", dir, (*c)->root->path);
-      free ((*c)->root->path);
-      (*c)->root->path = abs;
-    }
-  return 0;
+  return (*c)->root ? guest_root_path (file, &(*c)->root->path, err) : 0;
 }
 
 static int
@@ -633,6 +659,7 @@ main (int argc, char **argv)
   static const struct option longopts[] = {
     { "transport", required_argument, NULL, 't' },
     { "timeout", required_argument, NULL, 'T' },
+    { "share", required_argument, NULL, 'S' },
     { NULL, 0, NULL, 0 },
   };
   int opt;
@@ -655,6 +682,9 @@ main (int argc, char **argv)
         if (parse_int64 (optarg, 1, 3600000, &ms) < 0)
           return usage ();
         timeout_ms = (int) ms;
+        break;
+      case 'S':
+        share = optarg;
         break;
       default:
         return usage ();

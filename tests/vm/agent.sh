@@ -1,17 +1,67 @@
 #!/bin/bash
-# The guest agent in test mode, driven by hyrun's client (hyrun-agent-ctl):
-# hyrun-agent --transport unix:DIR --not-pid1 in its own mount and pid
-# namespaces (it is their PID 1, as in a VM), making real containers from
-# a busybox bundle.  One agent per container, as one per VM.
+# The guest agent driven by hyrun's client (hyrun-agent-ctl), making real
+# containers from busybox bundles.  One agent per container, as one per VM.
+#
+# Test mode (the default): hyrun-agent --transport unix:DIR --not-pid1 in
+# its own mount and pid namespaces (it is their PID 1, as in a VM).
+# With AGENT_MODE=vm (tests/vm/agent-vm.sh) every agent is a real microVM:
+# QEMU with the guest kernel and initramfs, hyrun-vhost-vsock, the test's
+# directory shared over 9p.
 set -euo pipefail
 ((EUID == 0)) || { echo "SKIP: needs root"; exit 0; }
 [[ -x /bin/busybox ]] || { echo "SKIP: needs busybox-static"; exit 0; }
 : "${HYRUN_AGENT:?}" "${AGENT_CTL:?}"
+mode=${AGENT_MODE:-test}
+if [[ $mode == vm ]]; then
+  : "${HYRUN_VHOST_VSOCK:?}" "${HYRUN_INITRAMFS:?}" "${HYRUN_KERNEL:?}"
+fi
 . "$(dirname "$0")/../lib/containers.sh"
 
 agents=()
-# start_agent NAME: an agent serving in $tmp/NAME; sets $dir.
 start_agent ()
+{
+  if [[ $mode == vm ]]; then start_vm "$1"; else start_test_agent "$1"; fi
+}
+
+# start_vm NAME [CONFIG]: a VM whose agent serves at $tmp/NAME/vsock.sock;
+# its console (kernel and agent) goes to $dir/agent.log.  Checks the hello
+# of the ready connection; with CONFIG, runs that container over the ready
+# connection instead, in the background ($runner; output in $dir/run.*).
+start_vm ()
+{
+  dir=$tmp/$1
+  mkdir -p "$dir"
+  local config=${2:-}
+  "$HYRUN_VHOST_VSOCK" --socket "$dir/vhost.sock" --uds "$dir/vsock.sock" \
+    --cid 3 2> "$dir/backend.log" &
+  agents+=($!)
+  for _ in $(seq 200); do [[ -S $dir/vhost.sock ]] && break; sleep 0.01; done
+  if [[ -n $config ]]; then
+    ctl run --ready --config "$config" > "$dir/run.out" 2> "$dir/run.err" &
+    runner=$!
+  else
+    ctl ready > "$dir/ready" &
+  fi
+  local ready=$!
+  for _ in $(seq 200); do [[ -S $dir/vsock.sock_1024 ]] && break; sleep 0.01; done
+  qemu-system-x86_64 -M microvm,acpi=off,memory-backend=mem -accel tcg \
+    -cpu max -smp 1 -m 256M -nodefaults -no-user-config -display none \
+    -serial "file:$dir/agent.log" -no-reboot \
+    -object memory-backend-memfd,id=mem,size=256M,share=on \
+    -chardev "socket,id=vs,path=$dir/vhost.sock" \
+    -device vhost-user-vsock-device,chardev=vs \
+    -fsdev "local,id=fs0,path=$tmp,security_model=passthrough,multidevs=remap" \
+    -device virtio-9p-device,fsdev=fs0,mount_tag=hyrun \
+    -kernel "$HYRUN_KERNEL" -initrd "$HYRUN_INITRAMFS" \
+    -append "console=ttyS0 quiet panic=-1 reboot=t" 2> "$dir/qemu.log" &
+  agents+=($!)
+  [[ -n $config ]] && return 0
+  wait "$ready" || fail "VM $1: no ready connection: $(cat "$dir/agent.log" "$dir/qemu.log")"
+  grep -Eq '^kernel 6\.1\.[0-9]+-hyrun$' "$dir/ready" || fail "VM $1 hello: $(cat "$dir/ready")"
+}
+
+# start_test_agent NAME: an agent serving in $tmp/NAME; sets $dir.
+start_test_agent ()
 {
   dir=$tmp/$1
   mkdir -p "$dir"
@@ -33,7 +83,14 @@ stop_agents ()
   wait 2>/dev/null || true
 }
 trap 'stop_agents; cleanup' EXIT
-ctl () { "$AGENT_CTL" --transport "unix:$dir" --timeout 10000 "$@"; }
+ctl ()
+{
+  if [[ $mode == vm ]]; then
+    "$AGENT_CTL" --transport "vsock:$dir/vsock.sock" --share "$tmp" --timeout 30000 "$@"
+  else
+    "$AGENT_CTL" --transport "unix:$dir" --timeout 10000 "$@"
+  fi
+}
 
 # ---- init: exit code, stdout and stderr apart
 b=$(bundle exit7 sh -c 'echo out; echo err >&2; exit 7')
@@ -86,11 +143,13 @@ wait "$closer" || fail "close_stdin: exec failed"
 exec 3>&-
 
 # a terminal, resized: the process sees the new size
-run timeout 20 "$AGENT_CTL" --transport "unix:$dir" exec --tty --id t1 --resize 33x77 -- \
-  sh -c 'while [ "$(stty size)" != "33 77" ]; do sleep 0.05; done; tty; echo resized'
-((rc == 0)) || fail "tty exec: $rc $(cat "$tmp/err")"
+# (waiting for it at most 10 s)
+until_size='i=0; while [ "$(stty size)" != "$0" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done'
+run ctl exec --tty --id t1 --resize 33x77 -- \
+  sh -c "$until_size; tty; stty size; exit 4" "33 77"
+((rc == 4)) || fail "tty exec: $rc $(cat "$tmp/err")"
 grep -q '^/dev/pts/' "$tmp/out" || fail "no terminal: $(cat "$tmp/out")"
-grep -q resized "$tmp/out" || fail "resize not seen: $(cat "$tmp/out")"
+grep -q '^33 77' "$tmp/out" || fail "resize not seen: $(cat "$tmp/out")"
 
 # a lot of output through the pumps, nothing lost
 n=$(ctl exec --id big -- sh -c 'dd if=/dev/zero bs=65536 count=64 2>/dev/null' | wc -c)
@@ -153,15 +212,32 @@ grep -q 'frame length 4294967295 out of range' "$dir/agent.log" ||
 ctl shutdown
 
 # ---- init with a terminal, resized
-b=$(bundle term sh -c 'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo big; exit 3')
+b=$(bundle term sh -c "$until_size; stty size; exit 3" "40 120")
 jq '.process.terminal = true' "$b/config.json" > "$b/c" && mv "$b/c" "$b/config.json"
 start_agent c
-run timeout 20 "$AGENT_CTL" --transport "unix:$dir" run --config "$b/config.json" --resize 40x120
+run ctl run --config "$b/config.json" --resize 40x120
 ((rc == 3)) || fail "tty init: exit $rc ($(cat "$tmp/err"))"
-grep -q big "$tmp/out" || fail "tty init output: $(cat "$tmp/out")"
+grep -q '^40 120' "$tmp/out" || fail "tty init output: $(cat "$tmp/out")"
 ctl shutdown
 
+# ---- OOM (in a VM, where the agent has the container's cgroup): the
+# guest's OOM killer takes one of two 150 MB dd in a 256 MB VM; the agent
+# reports it on the ready connection
+if [[ $mode == vm ]]; then
+  b=$(bundle oom sh -c 'dd if=/dev/zero of=/dev/null bs=150M count=1 2>/dev/null &
+                        dd if=/dev/zero of=/dev/null bs=150M count=1 2>/dev/null &
+                        wait; echo survived')
+  start_vm oom "$b/config.json"
+  wait "$runner" || fail "oom run: exit $? $(cat "$dir/run.err")"
+  grep -q '^agent-ctl: event oom init$' "$dir/run.err" ||
+    fail "no oom event: $(cat "$dir/run.err" "$dir/agent.log")"
+  grep -q survived "$dir/run.out" || fail "oom: init did not go on"
+  ctl shutdown
+fi
+
 # ---- the ready connection: the agent connects to the host as it starts
+# (in a VM: checked at every start)
+[[ $mode == vm ]] && { echo ok; exit 0; }
 dir=$tmp/d
 mkdir -p "$dir"
 ctl ready > "$tmp/ready" &
