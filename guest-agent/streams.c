@@ -140,25 +140,32 @@ pump_read (struct pump *p)
   pump_write (p);
 }
 
+/* A hang-up or error with nothing left to read from the fd: whoever was
+ * to get our bytes is gone too (a pipe without readers, a reset
+ * connection, a pty master whose slave side closed). */
+static bool
+peer_gone (const struct endpoint *e, uint32_t events)
+{
+  if (events & EPOLLERR)
+    return true;
+  return (events & EPOLLHUP) && (e->reader == NULL || !e->reader->src_open);
+}
+
 static void
 on_endpoint (struct hy_vm_watch *w, uint32_t events)
 {
   struct endpoint *e = container_of (w, struct endpoint, w);
   struct pump *r = e->reader, *wr = e->writer;
-  if (wr && wr->dst_open)
-    {
-      if (events & EPOLLOUT)
-        pump_write (wr);
-      else if ((events & EPOLLERR) || ((events & EPOLLHUP) && !r))
-        {
-          /* Nobody reads any more: a pipe without readers, a reset. */
-          wr->dst_open = false;
-          wr->len = wr->off = 0;
-          pump_finish_if_done (wr);
-        }
-    }
   if (r && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
     pump_read (r);
+  if (wr && wr->dst_open && (events & EPOLLOUT))
+    pump_write (wr);
+  if (wr && wr->dst_open && peer_gone (e, events))
+    {
+      wr->dst_open = false;
+      wr->len = wr->off = 0;
+      pump_finish_if_done (wr);
+    }
   struct stream *s = e->stream;
   if (r)
     pump_update (r);
