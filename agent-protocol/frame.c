@@ -122,6 +122,10 @@ hy_frame_read (struct hy_frame_reader *r, int fd, char **body, size_t *len,
         continue;
       if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return HY_FRAME_AGAIN;
+      /* A peer that closes with our bytes unread resets the connection:
+       * between frames, that is a close like any other. */
+      if (k < 0 && errno == ECONNRESET)
+        k = 0;
       if (k < 0)
         {
           hy_error_errno (err, "read a frame");

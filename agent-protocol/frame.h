@@ -22,7 +22,7 @@ enum hy_frame_status
   HY_FRAME_ERROR = -1, /* *err says why; the connection is unusable */
   HY_FRAME_AGAIN = 0,  /* the fd has nothing more now (EAGAIN) */
   HY_FRAME_DONE = 1,   /* a whole frame was read */
-  HY_FRAME_EOF = 2,    /* the peer closed between two frames */
+  HY_FRAME_EOF = 2,    /* the peer closed (or reset) between two frames */
 };
 
 struct hy_frame_reader

@@ -331,10 +331,36 @@ hy_agent_conn_events (const struct hy_agent_conn *c)
   return EPOLLIN | (hy_frame_writer_pending (&c->writer) ? EPOLLOUT : 0);
 }
 
+/* The members a kind needs, so that no half request goes out. */
+static int
+check_request (const struct hy_agent_request *req, hy_error_t *err)
+{
+  const char *name = (unsigned) req->kind < HY_AGENT_REQ_KINDS
+                         ? hy_agent_request_names[req->kind]
+                         : NULL;
+  bool needs_id = req->kind == HY_AGENT_REQ_EXEC
+                  || req->kind == HY_AGENT_REQ_SIGNAL
+                  || req->kind == HY_AGENT_REQ_WAIT
+                  || req->kind == HY_AGENT_REQ_RESIZE
+                  || req->kind == HY_AGENT_REQ_CLOSE_STDIN;
+  if (name == NULL)
+    return hy_error (err, EINVAL, "guest agent: unknown request kind %d",
+                     (int) req->kind);
+  if (needs_id && (req->id == NULL || !hy_agent_id_valid (req->id)))
+    return hy_error (err, EINVAL, "guest agent: %s: bad process id \"%s\"",
+                     name, req->id ? req->id : "");
+  if ((req->kind == HY_AGENT_REQ_CREATE && req->config == NULL)
+      || (req->kind == HY_AGENT_REQ_EXEC && req->process == NULL))
+    return hy_error (err, EINVAL, "guest agent: %s: nothing to run", name);
+  return 0;
+}
+
 int
 hy_agent_send (struct hy_agent_conn *c, struct hy_agent_request *req,
                hy_error_t *err)
 {
+  if (check_request (req, err) < 0)
+    return -1;
   req->seq = c->next_seq++;
   if (c->next_seq == 0)
     c->next_seq = 1;
@@ -429,7 +455,14 @@ hy_agent_conn_handle (struct hy_agent_conn *c, uint32_t events,
   if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
       && hy_frame_writer_pending (&c->writer)
       && hy_frame_writer_flush (&c->writer, c->fd, err) < 0)
-    return hy_error_prepend (err, "guest agent");
+    {
+      /* The agent is gone; what it sent before may still be read. */
+      if ((*err)->errnum != EPIPE && (*err)->errnum != ECONNRESET)
+        return hy_error_prepend (err, "guest agent");
+      hy_error_release (err);
+      hy_frame_writer_release (&c->writer);
+      events |= EPOLLIN;
+    }
   if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
     return 0;
   for (;;)
