@@ -35,10 +35,11 @@ struct agent_transport
 /* Listening sockets for a guest port (non-blocking, close-on-exec). */
 int transport_listen (const struct agent_transport *t, uint32_t port,
                       hy_error_t *err);
-/* The ready connection to the host's port (blocking connect, retried
- * for up to timeout_ms while the host is not there yet). */
+/* One blocking connect to the host's port: *fd >= 0 when connected;
+ * -1 with 0 returned (and *err saying why) when nobody listens yet, so
+ * that a later try may work; <0 on other errors. */
 int transport_connect_host (const struct agent_transport *t, uint32_t port,
-                            int timeout_ms, hy_error_t *err);
+                            int *fd, hy_error_t *err);
 
 /* ---- control connections (control.c) ---- */
 
@@ -215,6 +216,8 @@ struct agent
   struct hy_vm_watch stream_listen;
   struct hy_vm_watch sigchld;
   struct hy_vm_watch oom;
+  struct hy_vm_watch ready_retry; /* timerfd while the host is not there */
+  int ready_waited_ms;
   uint64_t oom_kills;
   char kernel[65];
   struct conn *conns;

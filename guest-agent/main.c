@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -178,22 +179,77 @@ setup_listeners (struct agent *a, hy_error_t *err)
   return 0;
 }
 
-/* The ready connection: the host learns that the agent serves.  Without
- * a host listening, the agent still serves connections made to it. */
-static void
-connect_ready (struct agent *a)
+/* The ready connection: the host learns that the agent serves.  While
+ * nobody listens it is tried again every READY_RETRY_MS (from the loop:
+ * the agent serves meanwhile) for up to --ready-timeout. */
+#define READY_RETRY_MS 20
+
+static void ready_retry_stop (struct agent *a);
+
+/* 1: done (connected, or given up), 0: try again later. */
+static int
+try_ready (struct agent *a)
 {
   hy_error_t err = NULL;
-  int fd = transport_connect_host (&a->o.transport, HY_AGENT_PORT_CONTROL,
-                                   a->o.ready_timeout_ms, &err);
+  int fd = -1;
+  int r = transport_connect_host (&a->o.transport, HY_AGENT_PORT_CONTROL,
+                                  &fd, &err);
   if (fd >= 0)
     {
       int fl = fcntl (fd, F_GETFL);
       fcntl (fd, F_SETFL, fl | O_NONBLOCK);
       if (control_accept (a, fd, true, &err) == 0)
-        return;
+        return 1;
+    }
+  else if (r == 0 && a->ready_waited_ms < a->o.ready_timeout_ms)
+    {
+      hy_error_release (&err);
+      return 0;
     }
   agent_log_error ("the ready connection", &err);
+  return 1;
+}
+
+static void
+on_ready_retry (struct hy_vm_watch *w, uint32_t events)
+{
+  (void) events;
+  struct agent *a = container_of (w, struct agent, ready_retry);
+  uint64_t ticks = 0;
+  if (read (w->fd, &ticks, sizeof (ticks)) < 0)
+    return;
+  a->ready_waited_ms += READY_RETRY_MS * (int) ticks;
+  if (try_ready (a))
+    ready_retry_stop (a);
+}
+
+static void
+ready_retry_stop (struct agent *a)
+{
+  agent_watch (a, &a->ready_retry, 0);
+  close (a->ready_retry.fd);
+  a->ready_retry.fd = -1;
+}
+
+static int
+connect_ready (struct agent *a, hy_error_t *err)
+{
+  if (try_ready (a))
+    return 0;
+  int fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0)
+    return hy_error_errno (err, "timerfd_create");
+  const struct itimerspec every
+      = { .it_interval = { 0, READY_RETRY_MS * 1000000L },
+          .it_value = { 0, READY_RETRY_MS * 1000000L } };
+  if (timerfd_settime (fd, 0, &every, NULL) < 0)
+    {
+      close (fd);
+      return hy_error_errno (err, "timerfd_settime");
+    }
+  a->ready_retry = (struct hy_vm_watch){ .fd = fd, .cb = on_ready_retry };
+  agent_watch (a, &a->ready_retry, EPOLLIN);
+  return 0;
 }
 
 static int
@@ -210,8 +266,7 @@ setup (struct agent *a, hy_error_t *err)
   if (setup_signals (a, err) < 0 || setup_listeners (a, err) < 0
       || oom_watch (a, err) < 0)
     return -1;
-  connect_ready (a);
-  return 0;
+  return connect_ready (a, err);
 }
 
 static int

@@ -238,15 +238,18 @@ fi
 # ---- the ready connection: the agent connects to the host as it starts
 # (in a VM: checked at every start)
 [[ $mode == vm ]] && { echo ok; exit 0; }
+# and tries again while nobody listens, serving meanwhile
 dir=$tmp/d
 mkdir -p "$dir"
-ctl ready > "$tmp/ready" &
-ready=$!
-for _ in $(seq 100); do [[ -S $dir/host_1024 ]] && break; sleep 0.05; done
 unshare --kill-child -m -p -f --mount-proc \
-  "$HYRUN_AGENT" --transport "unix:$dir" --not-pid1 2> "$dir/agent.log" &
+  "$HYRUN_AGENT" --transport "unix:$dir" --not-pid1 --ready-timeout 20000 \
+  2> "$dir/agent.log" &
 agents+=($!)
-wait "$ready" || fail "ready: $(cat "$dir/agent.log")"
+for _ in $(seq 100); do [[ -S $dir/agent_1024 ]] && break; sleep 0.05; done
+run ctl ps
+grep -q 'no container: create it first' "$tmp/err" || fail "ps before create: $(cat "$tmp/err")"
+sleep 0.2
+ctl ready > "$tmp/ready" || fail "ready: $(cat "$dir/agent.log")"
 grep -q "^kernel $(uname -r)\$" "$tmp/ready" || fail "hello: $(cat "$tmp/ready")"
 ctl shutdown
 cat "$tmp"/*/agent.log >&2
