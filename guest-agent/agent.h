@@ -108,7 +108,7 @@ void stream_close_input (struct stream *s);
 /* The process is gone: stop waiting for readers of its stdin. */
 bool stream_output_done (const struct stream *s);
 
-/* ---- processes (container.c) ---- */
+/* ---- processes (container.c: create, start, exec; procs.c: the rest) ---- */
 
 enum
 {
@@ -174,6 +174,10 @@ int container_wait (struct agent *a, struct conn *c, uint32_t seq,
                     const char *id, hy_error_t *err);
 
 struct proc *proc_find (struct agent *a, const char *id);
+struct proc *proc_new (const char *id, unsigned streams);
+void proc_free (struct proc *p);
+/* Into the table: found by id, reaped, waited for. */
+void proc_add (struct agent *a, struct proc *p);
 /* A stream was attached or ended, the process exited: release the gate,
  * answer waiters when it is time. */
 void proc_update (struct proc *p);
