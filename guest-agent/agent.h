@@ -105,7 +105,8 @@ struct stream
 int streams_accept (struct agent *a, int fd, hy_error_t *err);
 /* close_stdin: the stdin stream ends once what it holds is written. */
 void stream_close_input (struct stream *s);
-/* The process is gone: stop waiting for readers of its stdin. */
+/* Whether a stream's output (stdout, stderr, tty) has all been written to
+ * its connection and ended there (EOF); true for NULL and for stdin. */
 bool stream_output_done (const struct stream *s);
 
 /* ---- processes (container.c: create, start, exec; procs.c: the rest) ---- */
