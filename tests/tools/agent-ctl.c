@@ -21,9 +21,10 @@
  *   ps | stats | shutdown      `close-stdin ID`, `resize ID ROWS COLS`:
  *   close-stdin ID             one request each
  *   resize ID ROWS COLS
- *   raw HEX                    after the hello, send these bytes; print
+ *   raw [--stream] HEX         after the hello, send these bytes; print
  *                              "closed" when the agent closes the
- *                              connection, "open" when it does not
+ *                              connection, "open" when it does not;
+ *                              --stream: on a stream connection (no hello)
  *
  * The process's stdout and stderr are this program's; with --tty the
  * terminal's output goes to stdout.  Errors: "agent-ctl: <error>", exit
@@ -201,7 +202,7 @@ cmd_simple (const char *verb, int argc, char **argv, hy_error_t *err)
 /* ---- raw bytes ---- */
 
 static int
-cmd_raw (const char *hex, hy_error_t *err)
+cmd_raw (const char *hex, bool stream, hy_error_t *err)
 {
   size_t n = strlen (hex);
   if (n % 2)
@@ -211,9 +212,13 @@ cmd_raw (const char *hex, hy_error_t *err)
     if (sscanf (hex + 2 * i, "%2hhx", &bytes[i]) != 1)
       return usage ();
   struct hy_agent_conn *c = NULL;
-  if (open_control (false, &c, err) < 0)
+  _cleanup_close_ int stream_fd = -1;
+  if (stream)
+    stream_fd = hy_agent_connect (&transport, HY_AGENT_PORT_STREAMS,
+                                  timeout_ms, err);
+  if (stream ? stream_fd < 0 : open_control (false, &c, err) < 0)
     return die (err);
-  int fd = hy_agent_conn_fd (c);
+  int fd = stream ? stream_fd : hy_agent_conn_fd (c);
   if (send (fd, bytes, n / 2, MSG_NOSIGNAL) < 0 && errno != EPIPE)
     {
       hy_error_errno (err, "send");
@@ -701,6 +706,8 @@ main (int argc, char **argv)
     return cmd_run_or_exec (str_eq (verb, "exec"), rest_c + 1, rest_v - 1,
                             &err);
   if (str_eq (verb, "raw") && rest_c == 1)
-    return cmd_raw (rest_v[0], &err);
+    return cmd_raw (rest_v[0], false, &err);
+  if (str_eq (verb, "raw") && rest_c == 2 && str_eq (rest_v[0], "--stream"))
+    return cmd_raw (rest_v[1], true, &err);
   return cmd_simple (verb, rest_c, rest_v, &err);
 }

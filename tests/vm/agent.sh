@@ -203,6 +203,17 @@ for hex in 00000000 ffffffff 01001000 050000003132333435 \
            130000007b2274797065223a31302c22736571223a317d; do
   [[ $(ctl raw "$hex") == closed ]] || fail "frame $hex not refused"
 done
+# stream connections: attach to nobody, to an unlisted stream, to one
+# attached already, anything but an attach, a bad length
+for hex in 310000007b2274797065223a22617474616368222c226964223a226e6f626f6479222c2273747265616d223a227374646f7574227d \
+           2e0000007b2274797065223a22617474616368222c226964223a22696e6974222c2273747265616d223a22737464696e227d \
+           2f0000007b2274797065223a22617474616368222c226964223a22696e6974222c2273747265616d223a227374646f7574227d \
+           150000007b2274797065223a227073222c22736571223a317d ffffffff; do
+  [[ $(ctl raw --stream "$hex") == closed ]] || fail "stream frame $hex not refused"
+done
+grep -q 'attach: no process "nobody"' "$dir/agent.log" || fail "agent log: $(cat "$dir/agent.log")"
+grep -q 'attach: process "init" has no stdin stream' "$dir/agent.log" || fail "agent log: $(cat "$dir/agent.log")"
+grep -q 'attach: the stdout of "init" is attached already' "$dir/agent.log" || fail "agent log: $(cat "$dir/agent.log")"
 # an unknown request with a seq is answered, the connection stays
 [[ $(ctl --timeout 500 raw 170000007b2274797065223a2266726f62222c22736571223a317d) == open ]] ||
   fail "unknown request closed the connection"
