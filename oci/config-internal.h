@@ -13,8 +13,6 @@
 
 #include "oci/config.h"
 
-int oci_parse_process (yajl_val v, const oci_jpath *at,
-                       struct oci_process **out, hy_error_t *err);
 void oci_gen_process (yajl_gen g, const struct oci_process *p);
 void oci_process_free (struct oci_process *p);
 

@@ -634,8 +634,8 @@ gen_scheduler (yajl_gen g, const struct oci_scheduler *s)
   yajl_gen_map_close (g);
 }
 
-static void
-gen_process_object (yajl_gen g, const struct oci_process *p)
+void
+oci_gen_process_value (yajl_gen g, const struct oci_process *p)
 {
   yajl_gen_map_open (g);
   oci_gen_kv_bool_opt (g, "terminal", p->terminal,
@@ -690,14 +690,14 @@ void
 oci_gen_process (yajl_gen g, const struct oci_process *p)
 {
   oci_gen_key (g, "process");
-  gen_process_object (g, p);
+  oci_gen_process_value (g, p);
 }
 
 char *
 oci_process_to_json (const struct oci_process *p, bool pretty)
 {
   yajl_gen g = oci_gen_new (pretty);
-  gen_process_object (g, p);
+  oci_gen_process_value (g, p);
   return oci_gen_finish (g, NULL);
 }
 

@@ -235,23 +235,29 @@ parse_document (yajl_val doc, struct oci_config *c, hy_error_t *err)
 }
 
 int
-oci_config_parse (const char *text, const char *source,
-                  struct oci_config **out, hy_error_t *err)
+oci_config_from_tree (yajl_val doc, const char *source,
+                      struct oci_config **out, hy_error_t *err)
 {
-  yajl_val doc = NULL;
-  if (oci_json_parse (text, &doc, err) < 0)
-    return hy_error_prepend (err, "%s", source);
-
   struct oci_config *c = xmalloc0 (sizeof (*c));
-  int r = parse_document (doc, c, err);
-  yajl_tree_free (doc);
-  if (r < 0)
+  if (parse_document (doc, c, err) < 0)
     {
       oci_config_free (c);
       return hy_error_prepend (err, "%s", source);
     }
   *out = c;
   return 0;
+}
+
+int
+oci_config_parse (const char *text, const char *source,
+                  struct oci_config **out, hy_error_t *err)
+{
+  yajl_val doc = NULL;
+  if (oci_json_parse (text, &doc, err) < 0)
+    return hy_error_prepend (err, "%s", source);
+  int r = oci_config_from_tree (doc, source, out, err);
+  yajl_tree_free (doc);
+  return r;
 }
 
 int
@@ -299,10 +305,9 @@ gen_mounts (yajl_gen g, const struct oci_config *c)
   yajl_gen_array_close (g);
 }
 
-char *
-oci_config_to_json (const struct oci_config *c, bool pretty)
+void
+oci_gen_config (yajl_gen g, const struct oci_config *c)
 {
-  yajl_gen g = oci_gen_new (pretty);
   yajl_gen_map_open (g);
   oci_gen_kv_str (g, "ociVersion", c->oci_version);
   if (c->process)
@@ -319,6 +324,13 @@ oci_config_to_json (const struct oci_config *c, bool pretty)
   if (c->linux_)
     oci_gen_linux (g, c->linux_);
   yajl_gen_map_close (g);
+}
+
+char *
+oci_config_to_json (const struct oci_config *c, bool pretty)
+{
+  yajl_gen g = oci_gen_new (pretty);
+  oci_gen_config (g, c);
   return oci_gen_finish (g, NULL);
 }
 

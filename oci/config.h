@@ -136,6 +136,13 @@ struct oci_process
 int oci_process_parse (const char *text, const char *source,
                        struct oci_process **out, hy_error_t *err);
 
+/* The same from a parsed tree: `v` found at `at` (errors name the path). */
+int oci_parse_process (yajl_val v, const oci_jpath *at,
+                       struct oci_process **out, hy_error_t *err);
+
+/* Write the process object as a value (no key) into g. */
+void oci_gen_process_value (yajl_gen g, const struct oci_process *p);
+
 /* Serialize to JSON (two-space indent when pretty).  Caller frees. */
 char *oci_process_to_json (const struct oci_process *p, bool pretty);
 
@@ -481,12 +488,20 @@ struct oci_config
 int oci_config_parse (const char *text, const char *source,
                       struct oci_config **out, hy_error_t *err);
 
+/* The same from a parsed tree (config.json as a member of a larger
+ * document: the guest agent's create request); doc stays the caller's. */
+int oci_config_from_tree (yajl_val doc, const char *source,
+                          struct oci_config **out, hy_error_t *err);
+
 /* Read `path` (at most 16 MiB) and parse it; errors start with `path`. */
 int oci_config_load_file (const char *path, struct oci_config **out,
                           hy_error_t *err);
 
 /* Serialize to JSON (two-space indent when pretty).  Caller frees. */
 char *oci_config_to_json (const struct oci_config *c, bool pretty);
+
+/* Write the document as a value into g. */
+void oci_gen_config (yajl_gen g, const struct oci_config *c);
 
 void oci_config_free (struct oci_config *c);
 

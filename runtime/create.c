@@ -249,60 +249,6 @@ struct clone_args_v0
       stack_size, tls;
 };
 
-/* A new time namespace or a joined pid/time namespace apply to the
- * children of the caller: create enters them around the clone only. */
-struct for_children
-{
-  int saved_pid, saved_time;
-};
-
-static int
-enter_for_children (struct creation *c, struct for_children *f,
-                    hy_error_t *err)
-{
-  struct hy_ns_fds *ns = &c->init.ns;
-  const struct oci_linux *l = c->host_linux;
-  const struct oci_namespace *time_ns = hy_ns_find (l, OCI_NS_TIME);
-  *f = (struct for_children){ -1, -1 };
-  if (ns->fd[OCI_NS_PID] >= 0)
-    {
-      f->saved_pid = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-      if (f->saved_pid < 0 || setns (ns->fd[OCI_NS_PID], CLONE_NEWPID) < 0)
-        return hy_error_errno (err, "join the pid namespace `%s`",
-                               ns->path[OCI_NS_PID]);
-    }
-  if (time_ns == NULL)
-    return 0;
-  f->saved_time = open ("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
-  if (f->saved_time < 0)
-    return hy_error_errno (err, "open /proc/self/ns/time");
-  if (ns->fd[OCI_NS_TIME] >= 0)
-    {
-      if (setns (ns->fd[OCI_NS_TIME], CLONE_NEWTIME) < 0)
-        return hy_error_errno (err, "join the time namespace `%s`",
-                               ns->path[OCI_NS_TIME]);
-      return 0;
-    }
-  if (unshare (CLONE_NEWTIME) < 0)
-    return hy_error_errno (err, "create a time namespace");
-  return hy_ns_write_time_offsets (0, l, err);
-}
-
-static void
-leave_for_children (struct for_children *f)
-{
-  if (f->saved_pid >= 0)
-    {
-      setns (f->saved_pid, CLONE_NEWPID);
-      close (f->saved_pid);
-    }
-  if (f->saved_time >= 0)
-    {
-      setns (f->saved_time, CLONE_NEWTIME);
-      close (f->saved_time);
-    }
-}
-
 static void
 drop_ns_fd (struct hy_ns_fds *ns, enum oci_namespace_type t)
 {
@@ -334,8 +280,8 @@ clone_init (struct creation *c, hy_error_t *err)
   c->sync_fd = sv[0];
   c->init.sync_fd = sv[1];
 
-  struct for_children f;
-  int r = enter_for_children (c, &f, err);
+  struct hy_ns_for_children f;
+  int r = hy_ns_enter_for_children (c->host_linux, &c->init.ns, &f, err);
   pid_t pid = -1;
   if (r == 0)
     {
@@ -352,7 +298,7 @@ clone_init (struct creation *c, hy_error_t *err)
       if (pid < 0)
         hy_error_errno (err, "clone the container's init");
     }
-  leave_for_children (&f);
+  hy_ns_leave_for_children (&f);
   close (c->init.sync_fd);
   c->init.sync_fd = -1;
   if (pid < 0)
@@ -611,7 +557,7 @@ hy_container_create (const struct hy_create_opts *o, struct hy_created *out,
                         .dirfd = -1,
                         .sync_fd = -1,
                         .pty_master = -1,
-                        .init = { .sync_fd = -1, .fifo_fd = -1 } };
+                        .init = { .sync_fd = -1, .fifo_fd = -1, .start_fd = -1 } };
   hy_ns_fds_init (&c.init.ns);
   int r = prepare_init (&c, err);
   if (r == 0)

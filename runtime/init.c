@@ -190,10 +190,29 @@ out:
   return ret;
 }
 
+/* The guest agent's start: one byte on a pipe. */
+static int
+read_start_byte (int fd, hy_error_t *err)
+{
+  char c;
+  ssize_t n;
+  do
+    n = read (fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return hy_error_errno (err, "wait for the start");
+  if (n == 0)
+    return hy_error (err, 0, "the runtime went away before the start");
+  close (fd);
+  return 0;
+}
+
 /* Block until `start` opens the fifo for reading. */
 int
 hy_init_wait_for_start (const struct hy_init_args *a, hy_error_t *err)
 {
+  if (a->start_fd >= 0)
+    return read_start_byte (a->start_fd, err);
   char path[HY_PROC_FD_PATH_MAX];
   _cleanup_close_ int fd
       = open (hy_proc_fd_path (a->fifo_fd, path), O_WRONLY | O_CLOEXEC);

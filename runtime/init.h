@@ -23,6 +23,8 @@ struct hy_init_args
   unsigned preserve_fds;
   int sync_fd;                 /* init's end of the socketpair */
   int fifo_fd;                 /* O_PATH of exec.fifo */
+  int start_fd;                /* >= 0: a pipe's read end instead of the
+                                  fifo; start is one byte (guest agent) */
   struct hy_ns_fds ns;         /* namespaces to join (not pid/time) */
   bool new_userns;
   struct hy_caps caps;         /* resolved by create */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -205,6 +206,105 @@ hy_ns_join (struct hy_ns_fds *f, hy_error_t *err)
     if (join_one (f, join_order[i], err) < 0)
       return -1;
   return 0;
+}
+
+static bool
+same_file (const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* 1 and *fd open when `pid`'s namespace of type t is not ours, 0 when it
+ * is or the kernel lacks the type, <0 on error. */
+static int
+open_if_other (pid_t pid, enum oci_namespace_type t, char **path, int *fd,
+               hy_error_t *err)
+{
+  const char *name = hy_ns_proc_name (t);
+  _cleanup_free_ char *self = xasprintf ("/proc/self/ns/%s", name);
+  struct stat ours, theirs;
+  if (stat (self, &ours) < 0)
+    return errno == ENOENT ? 0 : hy_error_errno (err, "stat `%s`", self);
+  *path = xasprintf ("/proc/%d/ns/%s", (int) pid, name);
+  if (stat (*path, &theirs) < 0)
+    return hy_error_errno (err, "stat `%s`", *path);
+  if (same_file (&ours, &theirs))
+    return 0;
+  *fd = open (*path, O_RDONLY | O_CLOEXEC);
+  if (*fd < 0)
+    return hy_error_errno (err, "open `%s`", *path);
+  return 1;
+}
+
+int
+hy_ns_open_of_pid (pid_t pid, struct hy_ns_fds *out,
+                   char *paths[OCI_NS_TYPES], hy_error_t *err)
+{
+  hy_ns_fds_init (out);
+  for (int t = 0; t < OCI_NS_TYPES; t++)
+    {
+      int fd = -1;
+      int r = open_if_other (pid, (enum oci_namespace_type) t, &paths[t],
+                             &fd, err);
+      if (r < 0)
+        {
+          hy_ns_fds_close (out);
+          return -1;
+        }
+      if (r == 0)
+        continue;
+      out->fd[t] = fd;
+      out->path[t] = paths[t];
+      out->index[t] = HY_NS_NO_INDEX;
+    }
+  return 0;
+}
+
+int
+hy_ns_enter_for_children (const struct oci_linux *l,
+                          const struct hy_ns_fds *ns,
+                          struct hy_ns_for_children *f, hy_error_t *err)
+{
+  const struct oci_namespace *time_ns = hy_ns_find (l, OCI_NS_TIME);
+  *f = (struct hy_ns_for_children){ -1, -1 };
+  if (ns->fd[OCI_NS_PID] >= 0)
+    {
+      f->saved_pid = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+      if (f->saved_pid < 0 || setns (ns->fd[OCI_NS_PID], CLONE_NEWPID) < 0)
+        return hy_error_errno (err, "join the pid namespace `%s`",
+                               ns->path[OCI_NS_PID]);
+    }
+  if (time_ns == NULL)
+    return 0;
+  f->saved_time = open ("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
+  if (f->saved_time < 0)
+    return hy_error_errno (err, "open /proc/self/ns/time");
+  if (ns->fd[OCI_NS_TIME] >= 0)
+    {
+      if (setns (ns->fd[OCI_NS_TIME], CLONE_NEWTIME) < 0)
+        return hy_error_errno (err, "join the time namespace `%s`",
+                               ns->path[OCI_NS_TIME]);
+      return 0;
+    }
+  if (unshare (CLONE_NEWTIME) < 0)
+    return hy_error_errno (err, "create a time namespace");
+  return hy_ns_write_time_offsets (0, l, err);
+}
+
+void
+hy_ns_leave_for_children (struct hy_ns_for_children *f)
+{
+  if (f->saved_pid >= 0)
+    {
+      setns (f->saved_pid, CLONE_NEWPID);
+      close (f->saved_pid);
+    }
+  if (f->saved_time >= 0)
+    {
+      setns (f->saved_time, CLONE_NEWTIME);
+      close (f->saved_time);
+    }
+  *f = (struct hy_ns_for_children){ -1, -1 };
 }
 
 /* ---- /proc/<pid>/ files ---- */

@@ -56,6 +56,27 @@ int hy_ns_open_paths (const struct oci_linux *l, struct hy_ns_fds *out,
  * namespace last (see namespaces.c).  Errors name the path. */
 int hy_ns_join (struct hy_ns_fds *f, hy_error_t *err);
 
+/* The namespaces of process `pid` that are not the caller's own, opened
+ * for hy_ns_join (what `exec` joins).  paths[t] gets "/proc/<pid>/ns/<name>"
+ * for each (the caller frees them; hy_ns_fds borrows them).  Types this
+ * kernel lacks are skipped.  When the process is gone the error's errnum
+ * is ESRCH or ENOENT.  On failure nothing stays open. */
+int hy_ns_open_of_pid (pid_t pid, struct hy_ns_fds *out,
+                       char *paths[OCI_NS_TYPES], hy_error_t *err);
+
+/* A joined pid namespace, or a new or joined time namespace, apply to the
+ * caller's children only: enter them around the clone of init, then
+ * leave.  `ns` holds the joined ones (hy_ns_open_paths). */
+struct hy_ns_for_children
+{
+  int saved_pid, saved_time;
+};
+
+int hy_ns_enter_for_children (const struct oci_linux *l,
+                              const struct hy_ns_fds *ns,
+                              struct hy_ns_for_children *f, hy_error_t *err);
+void hy_ns_leave_for_children (struct hy_ns_for_children *f);
+
 /* Write /proc/<pid>/uid_map and gid_map (pid 0: self), each in the single
  * write(2) the kernel allows.  When the kernel refuses gid_map because the
  * writer lacks CAP_SETGID over the parent namespace, "deny" goes to
