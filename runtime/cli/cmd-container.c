@@ -249,10 +249,11 @@ struct ps_args
 static int
 vm_ps (struct hy_container *c, const struct ps_args *a, hy_error_t *err)
 {
-  struct hy_vm_process *p = NULL;
-  size_t n = 0;
-  if (hy_vm_ps (c, &p, &n, err) < 0)
+  struct hy_agent_response r;
+  if (hy_vm_ps (c, &r, err) < 0)
     return -1;
+  const struct hy_agent_ps_entry *p = r.processes;
+  size_t n = r.n_processes;
   if (a->json)
     {
       printf ("[");
@@ -267,7 +268,7 @@ vm_ps (struct hy_container *c, const struct ps_args *a, hy_error_t *err)
         printf ("%-8u %7d %7d  0 -     ?        00:00:00 %s\n", p[i].uid,
                 p[i].pid, p[i].ppid, p[i].cmd ? p[i].cmd : "");
     }
-  hy_vm_processes_free (p, n);
+  hy_agent_response_release (&r);
   return 0;
 }
 

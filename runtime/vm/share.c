@@ -78,56 +78,46 @@ hy_vm_share_prepare (const struct oci_config *c, const char *rootfs,
 
 /* ---- the guest's config.json ---- */
 
-static struct oci_mount *
-guest_mounts (const struct oci_config *c, char ***sources)
+void
+hy_vm_guest_config_init (struct hy_vm_guest_config *g,
+                         const struct oci_config *c)
 {
-  struct oci_mount *mounts = xmalloc0 ((c->n_mounts + 1) * sizeof (*mounts));
-  *sources = xmalloc0 ((c->n_mounts + 1) * sizeof (char *));
+  *g = (struct hy_vm_guest_config){ .config = *c, .n_mounts = c->n_mounts };
+  g->root = (struct oci_root){ .path = HY_VM_GUEST_SHARE "/rootfs",
+                               .readonly = c->root && c->root->readonly };
+  g->config.root = &g->root;
+  g->config.hooks = NULL;
+  g->mounts = xmalloc0 ((c->n_mounts + 1) * sizeof (*g->mounts));
+  g->sources = xmalloc0 ((c->n_mounts + 1) * sizeof (char *));
   for (size_t i = 0; i < c->n_mounts; i++)
     {
-      mounts[i] = c->mounts[i];
+      g->mounts[i] = c->mounts[i];
       if (!hy_mount_is_bind (&c->mounts[i]) || c->mounts[i].source == NULL)
         continue;
-      (*sources)[i] = xasprintf ("%s/mounts/%zu", HY_VM_GUEST_SHARE, i);
-      mounts[i].source = (*sources)[i];
+      g->sources[i] = xasprintf ("%s/mounts/%zu", HY_VM_GUEST_SHARE, i);
+      g->mounts[i].source = g->sources[i];
     }
-  return mounts;
+  g->config.mounts = g->mounts;
+  if (c->linux_ == NULL)
+    return;
+  g->linux_ = *c->linux_;
+  g->linux_.cgroups_path = NULL;
+  g->linux_.resources = NULL;
+  g->namespaces = xmalloc0 ((g->linux_.n_namespaces + 1)
+                            * sizeof (*g->namespaces));
+  for (size_t i = 0; i < g->linux_.n_namespaces; i++)
+    g->namespaces[i]
+        = (struct oci_namespace){ .type = c->linux_->namespaces[i].type };
+  g->linux_.namespaces = g->namespaces;
+  g->config.linux_ = &g->linux_;
 }
 
-static void
-free_sources (char **sources, size_t n)
+void
+hy_vm_guest_config_release (struct hy_vm_guest_config *g)
 {
-  for (size_t i = 0; i < n; i++)
-    free (sources[i]);
-  free (sources);
-}
-
-char *
-hy_vm_guest_config (const struct oci_config *c)
-{
-  struct oci_config g = *c;
-  struct oci_root root = { .path = HY_VM_GUEST_SHARE "/rootfs",
-                           .readonly = c->root && c->root->readonly };
-  g.root = &root;
-  g.hooks = NULL;
-  char **sources = NULL;
-  _cleanup_free_ struct oci_mount *mounts = guest_mounts (c, &sources);
-  g.mounts = mounts;
-
-  struct oci_linux l;
-  _cleanup_free_ struct oci_namespace *ns = NULL;
-  if (c->linux_)
-    {
-      l = *c->linux_;
-      l.cgroups_path = NULL;
-      l.resources = NULL;
-      ns = xmalloc0 ((l.n_namespaces + 1) * sizeof (*ns));
-      for (size_t i = 0; i < l.n_namespaces; i++)
-        ns[i] = (struct oci_namespace){ .type = l.namespaces[i].type };
-      l.namespaces = ns;
-      g.linux_ = &l;
-    }
-  char *json = oci_config_to_json (&g, false);
-  free_sources (sources, c->n_mounts);
-  return json;
+  for (size_t i = 0; i < g->n_mounts; i++)
+    free (g->sources[i]);
+  free (g->sources);
+  free (g->mounts);
+  free (g->namespaces);
 }

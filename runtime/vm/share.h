@@ -25,7 +25,21 @@
 int hy_vm_share_prepare (const struct oci_config *c, const char *rootfs,
                          const char *share_dir, hy_error_t *err);
 
-/* The config.json text the agent gets with `create`. */
-char *hy_vm_guest_config (const struct oci_config *c);
+/* The config the agent gets with `create`: a shallow copy of the host's
+ * with the members above replaced (valid while `c` is). */
+struct hy_vm_guest_config
+{
+  struct oci_config config;
+  struct oci_root root;
+  struct oci_linux linux_;
+  struct oci_mount *mounts;
+  struct oci_namespace *namespaces;
+  char **sources;
+  size_t n_mounts;
+};
+
+void hy_vm_guest_config_init (struct hy_vm_guest_config *g,
+                              const struct oci_config *c);
+void hy_vm_guest_config_release (struct hy_vm_guest_config *g);
 
 #endif

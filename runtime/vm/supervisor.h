@@ -25,6 +25,7 @@
 #include "runtime/exec.h"
 #include "runtime/init.h"
 #include "runtime/lifecycle.h"
+#include "runtime/vm/agent-client.h"
 
 /* <state dir>/vm and what is in it */
 #define HY_VM_DIR "vm"
@@ -58,16 +59,17 @@ int hy_vm_exec (const struct hy_exec_opts *o, struct hy_executed *out,
  * process of the container (the host's cgroup also holds QEMU). */
 int hy_vm_signal_all (struct hy_container *c, int sig, hy_error_t *err);
 
-/* `ps`: the container's processes as the guest sees them. */
-struct hy_vm_process
-{
-  int pid, ppid;
-  uint32_t uid;
-  char *state, *cmd;
-};
-int hy_vm_ps (struct hy_container *c, struct hy_vm_process **out, size_t *n,
+/* `ps`: the container's processes as the guest sees them (out->processes;
+ * hy_agent_response_release). */
+int hy_vm_ps (struct hy_container *c, struct hy_agent_response *out,
               hy_error_t *err);
-void hy_vm_processes_free (struct hy_vm_process *p, size_t n);
+
+/* A control connection to a running VM's agent, hello read. */
+int hy_vm_dial (const struct hy_container *c, struct hy_agent_conn **out,
+                hy_error_t *err);
+
+/* <root>/<id>/vm/vsock.sock */
+char *hy_vm_vsock_path (const struct hy_container *c);
 
 /* Remove <state dir>/vm (dirfd: the state dir) without following
  * symlinks or crossing mount points. */

@@ -71,8 +71,10 @@ nothing_left "create/start/exec/kill/delete"
 echo "ok: create start state exec ps kill delete"
 
 # A signal other than KILL reaches the guest process: sh exits 143 on TERM.
-b=$(vm_bundle term sh -c 'trap "exit 143" TERM; while :; do sleep 0.1; done')
+# (sh is pid 1 of its namespace: before its trap is set, TERM is ignored.)
+b=$(vm_bundle term sh -c 'trap "exit 143" TERM; touch /trapped; while :; do sleep 0.1; done')
 hy run -d -b "$b" v4 < /dev/null > /dev/null
+for _ in $(seq 50); do hy exec v4 test -e /trapped 2>/dev/null && break; sleep 0.1; done
 hy kill v4 TERM
 for _ in $(seq 100); do [[ $(state v4) == stopped ]] && break; sleep 0.1; done
 [[ $(state v4) == stopped ]] || fail "TERM did not stop the guest process"
@@ -84,8 +86,9 @@ echo "ok: kill TERM"
 b=$(vm_bundle tty sh -c 'tty; stty size')
 jq '.process.terminal = true | .process.consoleSize = {"height": 31, "width": 97}' \
   "$b/config.json" > "$b/c.json" && mv "$b/c.json" "$b/config.json"
-out=$(script -qec "$HYRUN --root $root run -b $b v5" /dev/null < /dev/null | tr -d '\r')
+out=$(script -qec "$HYRUN --root $root run -b $b v5" /dev/null < /dev/null | tr -d '\r\0^@')
 grep -q '^/dev/pts/' <<< "$out" || fail "no tty in the guest: $out"
+grep -q '^31 97$' <<< "$out" || fail "consoleSize not applied in the guest: $out"
 nothing_left "run -t"
 echo "ok: terminal"
 
