@@ -8,9 +8,11 @@ set -euo pipefail
 : "${HYRUN:?HYRUN must name the hyrun binary}"
 source "$(dirname "$0")/../lib/containers.sh"
 
+# The kernel and initramfs beside hyrun, or named by $HYRUN_VM_KERNEL and
+# $HYRUN_VM_INITRD (an ASan build makes no initramfs: CI lends it build/'s).
 share=$(dirname "$HYRUN")/../share/hyrun
-for f in vmlinuz initramfs.cpio.gz; do
-  [[ -e $share/$f ]] || { echo "SKIP: no $share/$f (scripts/build makes it)"; exit 77; }
+for f in "${HYRUN_VM_KERNEL:-$share/vmlinuz}" "${HYRUN_VM_INITRD:-$share/initramfs.cpio.gz}"; do
+  [[ -e $f ]] || { echo "SKIP: no $f (scripts/build makes it)"; exit 77; }
 done
 
 # vm_bundle NAME CMD...: a busybox bundle with io.hyrun.isolation=vm
