@@ -67,12 +67,37 @@ run hy ps v3
 ((rc == 0)) && grep -q 'sleep 1000' "$tmp/out" || fail "ps: $rc $(cat "$tmp/out" "$tmp/err")"
 run hy ps --format json v3
 jq -e 'length >= 1' "$tmp/out" >/dev/null || fail "ps json: $(cat "$tmp/out")"
+hy pause v3
+[[ $(state v3) == paused ]] || fail "after pause: $(state v3)"
+hy resume v3
+[[ $(state v3) == running ]] || fail "after resume: $(state v3)"
+run hy exec v3 true
+((rc == 0)) || fail "exec after resume: $rc $(cat "$tmp/err")"
+hy events --stats v3 | jq -e '.data.memory.usage.usage > 0' >/dev/null ||
+  fail "events --stats: no memory usage"
 hy kill v3 KILL
 for _ in $(seq 50); do [[ $(state v3) == stopped ]] && break; sleep 0.1; done
 [[ $(state v3) == stopped ]] || fail "after kill KILL: $(state v3)"
 hy delete v3
 nothing_left "create/start/exec/kill/delete"
-echo "ok: create start state exec ps kill delete"
+echo "ok: create start state exec ps pause resume events kill delete"
+
+# Hooks run on the host with the state on stdin, as in container mode.
+b=$(vm_bundle hooks true)
+hook () { printf '{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s/%s.json"]}' "$tmp" "$1"; }
+jq --argjson p "$(hook prestart)" --argjson cr "$(hook createRuntime)" \
+   --argjson cc "$(hook createContainer)" --argjson sc "$(hook startContainer)" \
+   --argjson ps "$(hook poststart)" --argjson pt "$(hook poststop)" \
+   '.hooks = {prestart: [$p], createRuntime: [$cr], createContainer: [$cc],
+              startContainer: [$sc], poststart: [$ps], poststop: [$pt]}' \
+   "$b/config.json" > "$b/c.json" && mv "$b/c.json" "$b/config.json"
+run hy run -b "$b" v7
+((rc == 0)) || fail "run with hooks: $rc $(cat "$tmp/err")"
+for h in prestart createRuntime createContainer startContainer poststart poststop; do
+  [[ $(jq -r .id "$tmp/$h.json" 2>/dev/null) == v7 ]] || fail "hook $h did not run with the state"
+done
+nothing_left "hooks"
+echo "ok: all six hooks"
 
 # A signal other than KILL reaches the guest process: sh exits 143 on TERM.
 # (sh is pid 1 of its namespace: before its trap is set, TERM is ignored.)
