@@ -53,6 +53,23 @@ run hy run -b "$b" v2
 nothing_left "run streams"
 echo "ok: exit 7, stdout and stderr apart"
 
+# Sizing: the annotations, clamped by the container's memory limit (the
+# cgroup holds QEMU too).
+b=$(vm_bundle sized sh -c 'nproc; grep MemTotal /proc/meminfo')
+jq '.annotations["io.hyrun.vm.cpus"] = "2" | .annotations["io.hyrun.vm.memory"] = "300M"' \
+  "$b/config.json" > "$b/c.json" && mv "$b/c.json" "$b/config.json"
+run hy run -b "$b" v8
+[[ $(sed -n 1p "$tmp/out") == 2 ]] || fail "vCPUs: $(cat "$tmp/out" "$tmp/err")"
+kb=$(awk '/MemTotal/ { print $2 }' "$tmp/out")
+((kb > 250000 && kb <= 307200)) || fail "300M guest has MemTotal $kb kB"
+jq '.annotations["io.hyrun.vm.memory"] = "1G" | .linux.resources.memory.limit = 268435456' \
+  "$b/config.json" > "$b/c.json" && mv "$b/c.json" "$b/config.json"
+run hy run -b "$b" v8
+kb=$(awk '/MemTotal/ { print $2 }' "$tmp/out")
+((kb > 100000 && kb < 262144)) || fail "1G guest under a 256M limit has MemTotal $kb kB"
+nothing_left "sizing"
+echo "ok: vCPUs and memory, clamped by the cgroup limit"
+
 # create, start, state, exec, ps, kill, delete
 b=$(vm_bundle sleeper sleep 1000)
 hy create -b "$b" v3 > /dev/null < /dev/null
