@@ -46,7 +46,7 @@ static int
 mkdir_in (const char *dir, const char *name, hy_error_t *err)
 {
   _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
-  if (mkdir (path, 0755) < 0)
+  if (mkdir (path, 0711) < 0 || chmod (path, 0711) < 0)
     return hy_error_errno (err, "mkdir `%s`", path);
   return 0;
 }
@@ -57,7 +57,10 @@ hy_vm_share_prepare (const struct oci_config *c, const char *rootfs,
 {
   if (hy_rootfs_set_propagation (NULL, err) < 0)
     return -1;
-  if (mkdir (share_dir, 0700) < 0)
+  /* 0711: the share is the guest's 9p root, which a container with a user
+   * namespace crosses as a non-root uid; vm/ above it keeps host users
+   * out. */
+  if (mkdir (share_dir, 0711) < 0 || chmod (share_dir, 0711) < 0)
     return hy_error_errno (err, "mkdir `%s`", share_dir);
   if (mkdir_in (share_dir, "mounts", err) < 0)
     return -1;

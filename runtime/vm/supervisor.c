@@ -1,5 +1,6 @@
 #include "runtime/vm/supervisor.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,17 +108,33 @@ create_in_guest (struct supervisor *s, hy_error_t *err)
   return hy_vm_proxy_attach_streams (&s->p, err);
 }
 
+/* createContainer hooks run in the rootfs; then back to the directory
+ * create ran in, against which relative bind sources resolve (as in
+ * container mode). */
+static int
+create_container_hooks (struct supervisor *s, hy_error_t *err)
+{
+  _cleanup_close_ int cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd < 0)
+    return hy_error_errno (err, "open the working directory");
+  if (chdir (s->a->rootfs) < 0)
+    return hy_error_errno (err, "chdir to the rootfs `%s`", s->a->rootfs);
+  if (hy_hooks_run (s->a->config->hooks, OCI_HOOK_CREATE_CONTAINER, s->state,
+                    err) < 0)
+    return -1;
+  if (fchdir (cwd) < 0)
+    return hy_error_errno (err, "return to the working directory");
+  return 0;
+}
+
 /* Everything before READY: errors go to create, which undoes it all. */
 static int
 prepare (struct supervisor *s, hy_error_t *err)
 {
   const struct oci_config *c = s->a->config;
   if (hy_vm_proxy_block_signals (&s->p, err) < 0 || hy_init_enter (s->a, err) < 0
-      || hy_init_runtime_hooks (s->a, &s->state, err) < 0)
-    return -1;
-  if (chdir (s->a->rootfs) < 0)
-    return hy_error_errno (err, "chdir to the rootfs `%s`", s->a->rootfs);
-  if (hy_hooks_run (c->hooks, OCI_HOOK_CREATE_CONTAINER, s->state, err) < 0
+      || hy_init_runtime_hooks (s->a, &s->state, err) < 0
+      || create_container_hooks (s, err) < 0
       || (s->p.terminal && hy_vm_proxy_open_console (&s->p, c->process, err) < 0)
       || boot (s, err) < 0 || create_in_guest (s, err) < 0
       || hy_fault ("vm.create", err) < 0)

@@ -5,23 +5,8 @@
 #   create/start/state/exec/ps/kill/delete, nothing left afterwards
 #   a terminal (foreground run -t), a QEMU killed under a running container
 set -euo pipefail
-: "${HYRUN:?HYRUN must name the hyrun binary}"
-source "$(dirname "$0")/../lib/containers.sh"
+source "$(dirname "$0")/../lib/vm.sh"
 
-share=$(dirname "$HYRUN")/../share/hyrun
-for f in vmlinuz initramfs.cpio.gz; do
-  [[ -e $share/$f ]] || { echo "SKIP: no $share/$f (scripts/build makes it)"; exit 77; }
-done
-
-# vm_bundle NAME CMD...: a busybox bundle with io.hyrun.isolation=vm
-vm_bundle ()
-{
-  local b
-  b=$(bundle "$@")
-  jq '.annotations["io.hyrun.isolation"] = "vm"' "$b/config.json" > "$b/c.json"
-  mv "$b/c.json" "$b/config.json"
-  echo "$b"
-}
 state () { hy state "$1" | jq -r .status; }
 mounts_before=$(wc -l < /proc/self/mountinfo)
 nothing_left ()
