@@ -57,9 +57,9 @@ echo "ok: create start state exec ps kill delete"
 
 # A signal other than KILL reaches the guest process: sh exits 143 on TERM.
 # (sh is pid 1 of its namespace: before its trap is set, TERM is ignored.)
-b=$(vm_bundle term sh -c 'trap "exit 143" TERM; touch /trapped; while :; do sleep 0.1; done')
+b=$(vm_bundle term sh -c 'trap "exit 143" TERM; touch /dev/shm/trapped; while :; do sleep 0.1; done')
 hy run -d -b "$b" v4 < /dev/null > /dev/null
-for _ in $(seq 50); do hy exec v4 test -e /trapped 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do hy exec v4 test -e /dev/shm/trapped 2>/dev/null && break; sleep 0.1; done
 hy kill v4 TERM
 for _ in $(seq 100); do [[ $(state v4) == stopped ]] && break; sleep 0.1; done
 [[ $(state v4) == stopped ]] || fail "TERM did not stop the guest process"
