@@ -261,6 +261,8 @@ hy_agent_request_encode (const struct hy_agent_request *r, size_t *len)
   switch (r->kind)
     {
     case HY_AGENT_REQ_CREATE:
+      if (r->container_id)
+        oci_gen_kv_str (g, "container_id", r->container_id);
       oci_gen_key (g, "config");
       oci_gen_config (g, r->config);
       gen_streams (g, r->streams);
@@ -292,10 +294,31 @@ hy_agent_request_encode (const struct hy_agent_request *r, size_t *len)
   return finish (g, len);
 }
 
+static bool
+container_id_valid (const char *id)
+{
+  size_t n = strlen (id);
+  if (n == 0 || n > HY_AGENT_CONTAINER_ID_MAX || str_eq (id, ".")
+      || str_eq (id, ".."))
+    return false;
+  for (const char *p = id; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+          || (*p >= '0' && *p <= '9') || strchr ("_+.-", *p)))
+      return false;
+  return true;
+}
+
 static int
 decode_create (yajl_val doc, struct hy_agent_request *r, hy_error_t *err)
 {
   yajl_val config = NULL;
+  if (oci_json_string (doc, JPATH_ROOT, "container_id", false,
+                       &r->container_id, err) < 0)
+    return -1;
+  if (r->container_id && !container_id_valid (r->container_id))
+    return oci_json_key_error (err, JPATH_ROOT, "container_id",
+                               "must match [A-Za-z0-9_+.-]{1,%d}",
+                               HY_AGENT_CONTAINER_ID_MAX);
   if (oci_json_object (doc, JPATH_ROOT, "config", true, &config, err) < 0
       || oci_config_from_tree (config, "config", &r->config, err) < 0)
     return -1;
@@ -397,6 +420,7 @@ void
 hy_agent_request_release (struct hy_agent_request *r)
 {
   oci_config_free (r->config);
+  free (r->container_id);
   oci_process_free (r->process);
   free (r->id);
   *r = (struct hy_agent_request){ .kind = r->kind };

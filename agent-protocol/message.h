@@ -27,6 +27,8 @@
  * recursively; config.json needs about 8). */
 #define HY_AGENT_MAX_DEPTH 64
 #define HY_AGENT_ID_MAX 64
+/* A container id: `[A-Za-z0-9_+.-]{1,1024}`, as the runtime's. */
+#define HY_AGENT_CONTAINER_ID_MAX 1024
 /* Longest text member (error, cmd, kernel) the host accepts. */
 #define HY_AGENT_TEXT_MAX 65536
 /* Most `ps` entries the host accepts. */
@@ -98,6 +100,7 @@ struct hy_agent_request
   enum hy_agent_request_kind kind;
   uint32_t seq;
   struct oci_config *config;   /* create */
+  char *container_id;          /* create, optional: the host's id */
   struct oci_process *process; /* exec */
   char *id;                    /* exec, signal, wait, resize, close_stdin */
   unsigned streams;            /* create, exec: HY_AGENT_STDIN | ... */

@@ -141,11 +141,15 @@ child_plumbing (struct plumbing *pl, int sync_fd)
 
 /* The serving side of the sync socket until READY (sync.h), for init and
  * exec'd processes alike. */
+/* The state the container's startContainer hooks read: the host's
+ * container id when it sent one, paths and pid as the guest sees them. */
 static int
-send_state (int sync_fd, pid_t pid, hy_error_t *err)
+send_state (int sync_fd, const char *container_id, pid_t pid,
+            hy_error_t *err)
 {
   struct oci_state st = { .oci_version = (char *) "1.2.0",
-                          .id = (char *) "init",
+                          .id = (char *) (container_id ? container_id
+                                                       : "init"),
                           .status = OCI_STATUS_CREATING,
                           .pid = pid,
                           .bundle = (char *) "/run/hyrun/share" };
@@ -175,7 +179,8 @@ take_pty (struct proc *p, int master, hy_error_t *err)
 }
 
 static int
-serve_setup (struct proc *p, int sync_fd, hy_error_t *err)
+serve_setup (struct proc *p, const char *container_id, int sync_fd,
+             hy_error_t *err)
 {
   for (;;)
     {
@@ -186,7 +191,7 @@ serve_setup (struct proc *p, int sync_fd, hy_error_t *err)
       switch (m.type)
         {
         case HY_SYNC_HOOKS:
-          r = send_state (sync_fd, p->pid, err);
+          r = send_state (sync_fd, container_id, p->pid, err);
           break;
         case HY_SYNC_PTY:
           r = take_pty (p, fd, err);
@@ -442,7 +447,7 @@ container_create (struct agent *a, struct hy_agent_request *req, pid_t *pid,
       k.p->is_init = true;
       if (make_pipes (k.p, &k.pl, err) == 0 && prepare_init (&k, err) == 0
           && clone_init (&k, err) == 0 && send_go (&k, err) == 0
-          && serve_setup (k.p, k.sync_fd, err) == 0)
+          && serve_setup (k.p, req->container_id, k.sync_fd, err) == 0)
         r = 0;
     }
   if (r == 0)
@@ -587,7 +592,7 @@ container_exec (struct agent *a, struct hy_agent_request *req, pid_t *pid,
   if (make_pipes (e.p, &e.pl, err) == 0 && prepare_exec (&e, req, err) == 0
       && spawn_exec (&e, req, err) == 0 && join_cgroup (a, e.p->pid, err) == 0
       && hy_sync_send (e.sync_fd, HY_SYNC_GO, -1, err) == 0
-      && serve_setup (e.p, e.sync_fd, err) == 0)
+      && serve_setup (e.p, NULL, e.sync_fd, err) == 0)
     r = 0;
   if (r == 0)
     {

@@ -90,6 +90,16 @@ hy_vm_guest_config_init (struct hy_vm_guest_config *g,
                                .readonly = c->root && c->root->readonly };
   g->config.root = &g->root;
   g->config.hooks = NULL;
+  const struct oci_hooks *h = c->hooks;
+  if (h && h->count[OCI_HOOK_START_CONTAINER] > 0)
+    {
+      g->hooks.list[OCI_HOOK_START_CONTAINER]
+          = h->list[OCI_HOOK_START_CONTAINER];
+      g->hooks.count[OCI_HOOK_START_CONTAINER]
+          = h->count[OCI_HOOK_START_CONTAINER];
+      g->hooks.present[OCI_HOOK_START_CONTAINER] = true;
+      g->config.hooks = &g->hooks;
+    }
   g->mounts = xmalloc0 ((c->n_mounts + 1) * sizeof (*g->mounts));
   g->sources = xmalloc0 ((c->n_mounts + 1) * sizeof (char *));
   for (size_t i = 0; i < c->n_mounts; i++)

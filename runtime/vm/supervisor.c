@@ -96,7 +96,11 @@ create_in_guest (struct supervisor *s, hy_error_t *err)
 {
   struct hy_vm_guest_config g;
   hy_vm_guest_config_init (&g, s->a->config);
+  /* state_dir is <root>/<id> */
+  const char *slash = strrchr (s->a->state_dir, '/');
   struct hy_agent_request req = { .kind = HY_AGENT_REQ_CREATE,
+                                  .container_id = (char *) (slash ? slash + 1
+                                                                  : s->a->state_dir),
                                   .config = &g.config,
                                   .streams = hy_vm_proxy_streams (&s->p) };
   struct hy_agent_response resp;
@@ -169,16 +173,14 @@ watch_for_start (struct supervisor *s, hy_error_t *err)
   return 0;
 }
 
+/* The startContainer hooks run in the guest, in the container, as its
+ * init's last step before execve. */
 static int
 start_in_guest (struct supervisor *s, hy_error_t *err)
 {
   struct hy_agent_request req = { .kind = HY_AGENT_REQ_START };
   struct hy_agent_response resp;
-  if (hy_hooks_run (s->a->config->hooks, OCI_HOOK_START_CONTAINER, s->state,
-                    err)
-          < 0
-      || hy_agent_call (s->p.agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err)
-             < 0)
+  if (hy_agent_call (s->p.agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err) < 0)
     return -1;
   hy_agent_response_release (&resp);
   return hy_vm_proxy_send_wait (&s->p, err);

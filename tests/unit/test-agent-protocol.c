@@ -409,6 +409,7 @@ test_request_roundtrip (void **state)
   _cleanup_config_ struct oci_config *c = small_config ();
   struct hy_agent_request in = { .kind = HY_AGENT_REQ_CREATE,
                                  .seq = 4294967295u,
+                                 .container_id = "test_busybox+1.x-y",
                                  .config = c,
                                  .streams = HY_AGENT_STDOUT
                                             | HY_AGENT_STDERR };
@@ -420,6 +421,14 @@ test_request_roundtrip (void **state)
   assert_int_equal (out.streams, HY_AGENT_STDOUT | HY_AGENT_STDERR);
   assert_string_equal (out.config->root->path, "/r");
   assert_string_equal (out.config->process->args[0], "sh");
+  assert_string_equal (out.container_id, "test_busybox+1.x-y");
+  hy_agent_request_release (&out);
+
+  /* container_id is optional. */
+  in.container_id = NULL;
+  _cleanup_free_ char *anonymous = hy_agent_request_encode (&in, NULL);
+  decode_request (anonymous, &out);
+  assert_null (out.container_id);
   hy_agent_request_release (&out);
 
   in = (struct hy_agent_request){ .kind = HY_AGENT_REQ_EXEC, .seq = 2,
@@ -494,6 +503,15 @@ test_request_hostile (void **state)
       "\"root\":{\"path\":\"/\"},\"process\":{\"args\":[],\"cwd\":\"x\"}},"
       "\"streams\":[]}",
       true, "config: .process" },
+    { "{\"type\":\"create\",\"seq\":1,\"container_id\":\"a/b\","
+      "\"config\":{},\"streams\":[]}",
+      true, ".container_id: must match" },
+    { "{\"type\":\"create\",\"seq\":1,\"container_id\":\"..\","
+      "\"config\":{},\"streams\":[]}",
+      true, ".container_id: must match" },
+    { "{\"type\":\"create\",\"seq\":1,\"container_id\":7,"
+      "\"config\":{},\"streams\":[]}",
+      true, ".container_id: expected a string" },
     { "{\"type\":\"exec\",\"seq\":1,\"id\":\"init\",\"process\":{},"
       "\"streams\":[]}",
       true, "\"init\" is the container's init" },
@@ -526,6 +544,7 @@ test_request_hostile (void **state)
         assert_int_equal (r.seq, 1);
       expect_error (&err, cases[i].error);
       assert_null (r.config);
+      assert_null (r.container_id);
       assert_null (r.process);
       assert_null (r.id);
     }
