@@ -266,12 +266,16 @@ hy_agent_request_encode (const struct hy_agent_request *r, size_t *len)
       oci_gen_key (g, "config");
       oci_gen_config (g, r->config);
       gen_streams (g, r->streams);
+      if (r->debug)
+        oci_gen_kv_bool (g, "debug", true);
       break;
     case HY_AGENT_REQ_EXEC:
       oci_gen_kv_str (g, "id", r->id);
       oci_gen_key (g, "process");
       oci_gen_process_value (g, r->process);
       gen_streams (g, r->streams);
+      if (r->debug)
+        oci_gen_kv_bool (g, "debug", true);
       break;
     case HY_AGENT_REQ_SIGNAL:
       oci_gen_kv_str (g, "id", r->id);
@@ -320,7 +324,9 @@ decode_create (yajl_val doc, struct hy_agent_request *r, hy_error_t *err)
                                "must match [A-Za-z0-9_+.-]{1,%d}",
                                HY_AGENT_CONTAINER_ID_MAX);
   if (oci_json_object (doc, JPATH_ROOT, "config", true, &config, err) < 0
-      || oci_config_from_tree (config, "config", &r->config, err) < 0)
+      || oci_config_from_tree (config, "config", &r->config, err) < 0
+      || oci_json_bool (doc, JPATH_ROOT, "debug", false, &r->debug, NULL,
+                        err) < 0)
     return -1;
   return get_streams (doc, JPATH_ROOT, &r->streams, err);
 }
@@ -335,7 +341,9 @@ decode_exec (yajl_val doc, struct hy_agent_request *r, hy_error_t *err)
   if (str_eq (r->id, "init"))
     return hy_error (err, EINVAL, ".id: \"init\" is the container's init");
   if (oci_json_object (doc, JPATH_ROOT, "process", true, &process, err) < 0
-      || oci_parse_process (process, &at, &r->process, err) < 0)
+      || oci_parse_process (process, &at, &r->process, err) < 0
+      || oci_json_bool (doc, JPATH_ROOT, "debug", false, &r->debug, NULL,
+                        err) < 0)
     return -1;
   return get_streams (doc, JPATH_ROOT, &r->streams, err);
 }
@@ -449,6 +457,19 @@ gen_ps (yajl_gen g, const struct hy_agent_response *r)
 }
 
 static void
+gen_debug (yajl_gen g, const struct hy_agent_response *r)
+{
+  if (r->n_debug == 0)
+    return;
+  oci_gen_key (g, "debug");
+  yajl_gen_array_open (g);
+  for (size_t i = 0; i < r->n_debug; i++)
+    yajl_gen_string (g, (const unsigned char *) r->debug[i],
+                     strlen (r->debug[i]));
+  yajl_gen_array_close (g);
+}
+
+static void
 gen_stats (yajl_gen g, const struct hy_agent_response *r)
 {
   oci_gen_key (g, "memory");
@@ -477,6 +498,7 @@ hy_agent_response_encode (const struct hy_agent_response *r,
     case HY_AGENT_REQ_CREATE:
     case HY_AGENT_REQ_EXEC:
       oci_gen_kv_int (g, "pid", r->pid);
+      gen_debug (g, r);
       break;
     case HY_AGENT_REQ_WAIT:
       if (r->signaled)
@@ -589,6 +611,50 @@ decode_stats (yajl_val doc, struct hy_agent_response *r, hy_error_t *err)
   return 0;
 }
 
+/* The host writes these lines to its log: no control characters, so that
+ * a guest cannot forge log entries. */
+static int
+decode_debug_line (yajl_val v, const oci_jpath *at, char **out,
+                   hy_error_t *err)
+{
+  const char *text = YAJL_GET_STRING (v);
+  if (text == NULL)
+    return oci_json_error (err, at, "expected a string");
+  size_t n = strlen (text);
+  if (n > HY_AGENT_DEBUG_LINE_MAX)
+    return oci_json_error (err, at, "longer than %d bytes",
+                           HY_AGENT_DEBUG_LINE_MAX);
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char) text[i] < 0x20 || text[i] == 0x7f)
+      return oci_json_error (err, at, "a control character");
+  *out = xstrdup (text);
+  return 0;
+}
+
+static int
+decode_debug (yajl_val doc, struct hy_agent_response *r, hy_error_t *err)
+{
+  yajl_val a = NULL;
+  if (oci_json_array (doc, JPATH_ROOT, "debug", false, &a, err) < 0)
+    return -1;
+  if (a == NULL)
+    return 0;
+  const oci_jpath here = JPATH_KEY (JPATH_ROOT, "debug");
+  if (a->u.array.len > HY_AGENT_MAX_DEBUG_LINES)
+    return oci_json_error (err, &here, "more than %d lines",
+                           HY_AGENT_MAX_DEBUG_LINES);
+  r->debug = xmalloc0 ((a->u.array.len + 1) * sizeof (char *));
+  for (size_t i = 0; i < a->u.array.len; i++)
+    {
+      const oci_jpath item = JPATH_INDEX (&here, i);
+      if (decode_debug_line (a->u.array.values[i], &item, &r->debug[i], err)
+          < 0)
+        return -1;
+      r->n_debug = i + 1;
+    }
+  return 0;
+}
+
 static int
 decode_success (yajl_val doc, enum hy_agent_request_kind kind,
                 struct hy_agent_response *r, hy_error_t *err)
@@ -602,7 +668,7 @@ decode_success (yajl_val doc, enum hy_agent_request_kind kind,
                           NULL, err) < 0)
         return -1;
       r->pid = (int32_t) pid;
-      return 0;
+      return decode_debug (doc, r, err);
     case HY_AGENT_REQ_WAIT:
       return decode_wait (doc, r, err);
     case HY_AGENT_REQ_PS:
@@ -637,6 +703,9 @@ void
 hy_agent_response_release (struct hy_agent_response *r)
 {
   free (r->error);
+  for (size_t i = 0; i < r->n_debug; i++)
+    free (r->debug[i]);
+  free (r->debug);
   for (size_t i = 0; i < r->n_processes; i++)
     free (r->processes[i].cmd);
   free (r->processes);

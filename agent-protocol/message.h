@@ -31,6 +31,9 @@
 #define HY_AGENT_CONTAINER_ID_MAX 1024
 /* Longest text member (error, cmd, kernel) the host accepts. */
 #define HY_AGENT_TEXT_MAX 65536
+/* Most debug lines of a create/exec answer, and their longest. */
+#define HY_AGENT_MAX_DEBUG_LINES 64
+#define HY_AGENT_DEBUG_LINE_MAX 4096
 /* Most `ps` entries the host accepts. */
 #define HY_AGENT_MAX_PROCESSES 65536
 
@@ -104,6 +107,8 @@ struct hy_agent_request
   struct oci_process *process; /* exec */
   char *id;                    /* exec, signal, wait, resize, close_stdin */
   unsigned streams;            /* create, exec: HY_AGENT_STDIN | ... */
+  bool debug;                  /* create, exec: return the setup's debug
+                                  lines */
   int signal;                  /* 1..64 */
   bool all;
   uint16_t rows, cols;
@@ -134,6 +139,8 @@ struct hy_agent_response
   uint32_t seq;
   char *error; /* NULL on success; then the members of the kind */
   int32_t pid; /* create, exec */
+  char **debug; /* create, exec: the setup's debug lines, when asked */
+  size_t n_debug;
   bool signaled; /* wait: killed by `signal`, else exited with exit_code */
   int exit_code;
   int signal;

@@ -53,10 +53,12 @@ exec_in_guest (struct hy_vm_proxy *p, const struct oci_process *process,
   struct hy_agent_request req = { .kind = HY_AGENT_REQ_EXEC,
                                   .id = (char *) p->id,
                                   .process = (struct oci_process *) process,
-                                  .streams = hy_vm_proxy_streams (p) };
+                                  .streams = hy_vm_proxy_streams (p),
+                                  .debug = hy_log_debug_enabled () };
   struct hy_agent_response resp;
   if (hy_agent_call (p->agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err) < 0)
     return -1;
+  hy_vm_proxy_forward_debug (p, &resp);
   hy_agent_response_release (&resp);
   return 0;
 }
@@ -162,6 +164,10 @@ hy_vm_exec (const struct hy_exec_opts *o, struct hy_executed *out,
     return hy_error (err, 0, "exec: no command to run");
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return hy_error_errno (err, "create the sync socket");
+  /* runc's wording, which its suite greps for. */
+  hy_log_debug ("nsexec container setup: fork the exec proxy of container "
+                "\"%s\" (the process runs in its VM)",
+                o->container->status.id);
   pid_t pid = fork ();
   if (pid < 0)
     {

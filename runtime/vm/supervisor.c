@@ -102,12 +102,14 @@ create_in_guest (struct supervisor *s, hy_error_t *err)
                                   .container_id = (char *) (slash ? slash + 1
                                                                   : s->a->state_dir),
                                   .config = &g.config,
-                                  .streams = hy_vm_proxy_streams (&s->p) };
+                                  .streams = hy_vm_proxy_streams (&s->p),
+                                  .debug = hy_log_debug_enabled () };
   struct hy_agent_response resp;
   int r = hy_agent_call (s->p.agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err);
   hy_vm_guest_config_release (&g);
   if (r < 0)
     return hy_error_prepend (err, "vm: create the container in the guest");
+  hy_vm_proxy_forward_debug (&s->p, &resp);
   hy_agent_response_release (&resp);
   return hy_vm_proxy_attach_streams (&s->p, err);
 }

@@ -422,6 +422,7 @@ test_request_roundtrip (void **state)
   assert_string_equal (out.config->root->path, "/r");
   assert_string_equal (out.config->process->args[0], "sh");
   assert_string_equal (out.container_id, "test_busybox+1.x-y");
+  assert_false (out.debug);
   hy_agent_request_release (&out);
 
   /* container_id is optional. */
@@ -433,10 +434,11 @@ test_request_roundtrip (void **state)
 
   in = (struct hy_agent_request){ .kind = HY_AGENT_REQ_EXEC, .seq = 2,
                                   .id = "e1", .process = c->process,
-                                  .streams = HY_AGENT_TTY };
+                                  .streams = HY_AGENT_TTY, .debug = true };
   _cleanup_free_ char *exec = hy_agent_request_encode (&in, NULL);
   decode_request (exec, &out);
   assert_int_equal (out.kind, HY_AGENT_REQ_EXEC);
+  assert_true (out.debug);
   assert_string_equal (out.id, "e1");
   assert_string_equal (out.process->cwd, "/");
   assert_int_equal (out.streams, HY_AGENT_TTY);
@@ -583,6 +585,22 @@ test_response_roundtrip (void **state)
   assert_string_equal (out.processes[1].cmd, "sleep 10");
   hy_agent_response_release (&out);
 
+  char *lines[] = { "child process in init(): pid 1",
+                    "setns_init: about to exec `/bin/true`" };
+  in = (struct hy_agent_response){ .seq = 5, .pid = 42, .debug = lines,
+                                   .n_debug = 2 };
+  _cleanup_free_ char *ex = hy_agent_response_encode (&in, HY_AGENT_REQ_EXEC,
+                                                      NULL);
+  decode_response (ex, HY_AGENT_REQ_EXEC, &out);
+  assert_int_equal (out.pid, 42);
+  assert_int_equal (out.n_debug, 2);
+  assert_string_equal (out.debug[1], lines[1]);
+  hy_agent_response_release (&out);
+  decode_response ("{\"type\":\"response\",\"seq\":1,\"pid\":3}",
+                   HY_AGENT_REQ_CREATE, &out);
+  assert_int_equal (out.n_debug, 0);
+  hy_agent_response_release (&out);
+
   in = (struct hy_agent_response){ .seq = 6, .signaled = true, .signal = 9 };
   _cleanup_free_ char *w = hy_agent_response_encode (&in, HY_AGENT_REQ_WAIT,
                                                      NULL);
@@ -613,6 +631,45 @@ test_response_roundtrip (void **state)
 }
 
 static void
+expect_decode_error (const char *text, enum hy_agent_request_kind kind,
+                     const char *error)
+{
+  _cleanup_tree_ yajl_val doc = parse_ok (text);
+  struct hy_agent_response r;
+  hy_error_t err = NULL;
+  assert_true (hy_agent_response_decode (doc, kind, &r, &err) < 0);
+  expect_error (&err, error);
+  assert_null (r.debug);
+}
+
+static void
+expect_too_many_debug_lines (void)
+{
+  size_t n = HY_AGENT_MAX_DEBUG_LINES + 1;
+  char *text = xmalloc0 (n * 4 + 100);
+  char *p = text + sprintf (text, "{\"type\":\"response\",\"seq\":1,"
+                                  "\"pid\":2,\"debug\":[");
+  for (size_t i = 0; i < n; i++)
+    p += sprintf (p, "%s\"x\"", i ? "," : "");
+  strcpy (p, "]}");
+  expect_decode_error (text, HY_AGENT_REQ_EXEC, ".debug: more than 64 lines");
+  free (text);
+}
+
+static void
+expect_too_long_debug_line (void)
+{
+  size_t n = HY_AGENT_DEBUG_LINE_MAX + 1;
+  char *text = xmalloc0 (n + 100);
+  int k = sprintf (text, "{\"type\":\"response\",\"seq\":1,\"pid\":2,"
+                         "\"debug\":[\"");
+  memset (text + k, 'a', n);
+  strcpy (text + k + n, "\"]}");
+  expect_decode_error (text, HY_AGENT_REQ_CREATE, ".debug[0]: longer than");
+  free (text);
+}
+
+static void
 test_response_hostile (void **state)
 {
   (void) state;
@@ -627,6 +684,16 @@ test_response_hostile (void **state)
       ".pid" },
     { HY_AGENT_REQ_EXEC,
       "{\"type\":\"response\",\"seq\":1,\"pid\":2147483648}", ".pid" },
+    { HY_AGENT_REQ_EXEC,
+      "{\"type\":\"response\",\"seq\":1,\"pid\":2,\"debug\":\"x\"}",
+      ".debug: expected an array" },
+    { HY_AGENT_REQ_EXEC,
+      "{\"type\":\"response\",\"seq\":1,\"pid\":2,\"debug\":[\"a\",1]}",
+      ".debug[1]: expected a string" },
+    { HY_AGENT_REQ_CREATE,
+      "{\"type\":\"response\",\"seq\":1,\"pid\":2,\"debug\":"
+      "[\"ok\",\"forged\\ntime=\\\"x\\\" level=error\"]}",
+      ".debug[1]: a control character" },
     { HY_AGENT_REQ_START, "{\"type\":\"response\",\"seq\":1,\"error\":5}",
       ".error: expected a string" },
     { HY_AGENT_REQ_WAIT, "{\"type\":\"response\",\"seq\":1}",
@@ -670,8 +737,11 @@ test_response_hostile (void **state)
         fail_msg ("accepted %s", cases[i].text);
       expect_error (&err, cases[i].error);
       assert_null (r.processes);
+      assert_null (r.debug);
       assert_null (r.error);
     }
+  expect_too_many_debug_lines ();
+  expect_too_long_debug_line ();
   /* A cmd longer than the bound. */
   size_t n = 8192;
   char *text = xmalloc0 (n + 200);
