@@ -9,6 +9,9 @@
 #include "oci/json.h"
 
 #define CMD_MAX 4096
+#define PS_COMM_MAX 64
+#define PS_TTY_MAX 32
+#define PS_STAT_MAX 8
 
 /* ---- parsing ---- */
 
@@ -451,9 +454,22 @@ gen_ps (yajl_gen g, const struct hy_agent_response *r)
       oci_gen_kv_uint (g, "uid", e->uid);
       oci_gen_kv_str (g, "state", state);
       oci_gen_kv_str (g, "cmd", e->cmd ? e->cmd : "");
+      oci_gen_kv_uint (g, "gid", e->gid);
+      if (e->comm)
+        oci_gen_kv_str (g, "comm", e->comm);
+      if (e->tty)
+        oci_gen_kv_str (g, "tty", e->tty);
+      if (e->stat)
+        oci_gen_kv_str (g, "stat", e->stat);
+      oci_gen_kv_uint (g, "elapsed_ms", e->elapsed_ms);
+      oci_gen_kv_uint (g, "cpu_ms", e->cpu_ms);
+      oci_gen_kv_uint (g, "rss_kb", e->rss_kb);
+      oci_gen_kv_uint (g, "vsz_kb", e->vsz_kb);
       yajl_gen_map_close (g);
     }
   yajl_gen_array_close (g);
+  if (r->mem_total)
+    oci_gen_kv_uint (g, "mem_total", r->mem_total);
 }
 
 static void
@@ -547,6 +563,51 @@ decode_wait (yajl_val doc, struct hy_agent_response *r, hy_error_t *err)
   return 0;
 }
 
+/* Short text the host prints in a table: printable ASCII, blanks only
+ * where `blanks` allows. */
+static int
+get_printable (yajl_val obj, const oci_jpath *at, const char *key,
+               size_t max, bool blanks, char **out, hy_error_t *err)
+{
+  if (get_text (obj, at, key, false, max, out, err) < 0)
+    return -1;
+  for (const char *c = *out; c && *c; c++)
+    if ((unsigned char) *c < ' ' || (unsigned char) *c >= 0x7f
+        || (*c == ' ' && !blanks))
+      return oci_json_key_error (err, at, key, blanks
+                                                   ? "not printable"
+                                                   : "not a printable word");
+  return 0;
+}
+
+static int
+get_optional_uint (yajl_val obj, const oci_jpath *at, const char *key,
+                   uint64_t max, uint64_t *out, hy_error_t *err)
+{
+  return oci_json_uint64 (obj, at, key, false, max, out, NULL, err);
+}
+
+/* The members a newer agent adds; each may be missing. */
+static int
+decode_ps_details (yajl_val v, const oci_jpath *at,
+                   struct hy_agent_ps_entry *e, hy_error_t *err)
+{
+  uint64_t gid = 0;
+  if (get_optional_uint (v, at, "gid", UINT32_MAX, &gid, err) < 0
+      || get_printable (v, at, "comm", PS_COMM_MAX, true, &e->comm, err) < 0
+      || get_printable (v, at, "tty", PS_TTY_MAX, false, &e->tty, err) < 0
+      || get_printable (v, at, "stat", PS_STAT_MAX, false, &e->stat, err)
+             < 0
+      || get_optional_uint (v, at, "elapsed_ms", UINT64_MAX, &e->elapsed_ms,
+                            err) < 0
+      || get_optional_uint (v, at, "cpu_ms", UINT64_MAX, &e->cpu_ms, err) < 0
+      || get_optional_uint (v, at, "rss_kb", UINT64_MAX, &e->rss_kb, err) < 0
+      || get_optional_uint (v, at, "vsz_kb", UINT64_MAX, &e->vsz_kb, err) < 0)
+    return -1;
+  e->gid = (uint32_t) gid;
+  return 0;
+}
+
 static int
 decode_ps_entry (yajl_val v, const oci_jpath *at,
                  struct hy_agent_ps_entry *e, hy_error_t *err)
@@ -561,7 +622,8 @@ decode_ps_entry (yajl_val v, const oci_jpath *at,
              < 0
       || get_uint (v, at, "uid", UINT32_MAX, &uid, err) < 0
       || get_text (v, at, "state", true, 1, &state, err) < 0
-      || get_text (v, at, "cmd", true, CMD_MAX, &e->cmd, err) < 0)
+      || get_text (v, at, "cmd", true, CMD_MAX, &e->cmd, err) < 0
+      || decode_ps_details (v, at, e, err) < 0)
     return -1;
   if (state[0] < 'A' || state[0] > 'z')
     return oci_json_key_error (err, at, "state", "not a process state");
@@ -591,7 +653,8 @@ decode_ps (yajl_val doc, struct hy_agent_response *r, hy_error_t *err)
                            err) < 0)
         return -1;
     }
-  return 0;
+  return get_optional_uint (doc, JPATH_ROOT, "mem_total", UINT64_MAX,
+                            &r->mem_total, err);
 }
 
 static int
@@ -707,7 +770,12 @@ hy_agent_response_release (struct hy_agent_response *r)
     free (r->debug[i]);
   free (r->debug);
   for (size_t i = 0; i < r->n_processes; i++)
-    free (r->processes[i].cmd);
+    {
+      free (r->processes[i].cmd);
+      free (r->processes[i].comm);
+      free (r->processes[i].tty);
+      free (r->processes[i].stat);
+    }
   free (r->processes);
   *r = (struct hy_agent_response){ .seq = r->seq };
 }

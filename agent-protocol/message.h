@@ -132,6 +132,14 @@ struct hy_agent_ps_entry
   uint32_t uid;
   char state;   /* R, S, D, Z, T, ... as /proc shows it */
   char *cmd;
+  /* Optional members (an older agent leaves them out): */
+  uint32_t gid;
+  char *comm;   /* the executable's name; NULL: not sent */
+  char *tty;    /* "pts/0", ...; NULL: no terminal */
+  char *stat;   /* BSD STAT: state and flags ("Ss+"); NULL: not sent */
+  uint64_t elapsed_ms; /* since it started */
+  uint64_t cpu_ms;     /* user + system */
+  uint64_t rss_kb, vsz_kb;
 };
 
 struct hy_agent_response
@@ -146,7 +154,8 @@ struct hy_agent_response
   int signal;
   struct hy_agent_ps_entry *processes; /* ps */
   size_t n_processes;
-  uint64_t mem_total, mem_free, mem_available; /* stats, bytes */
+  uint64_t mem_total, mem_free, mem_available; /* stats, bytes (ps: total,
+                                                  0 when not sent) */
   uint64_t pids;
   uint64_t cpu_ns;
 };

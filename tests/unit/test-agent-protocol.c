@@ -568,10 +568,12 @@ test_response_roundtrip (void **state)
   (void) state;
   struct hy_agent_ps_entry ps[2] = {
     { .pid = 1, .ppid = 0, .uid = 0, .state = 'S', .cmd = "sh -c sleep" },
-    { .pid = 7, .ppid = 1, .uid = 1000, .state = 'R', .cmd = "sleep 10" },
+    { .pid = 7, .ppid = 1, .uid = 1000, .state = 'R', .cmd = "sleep 10",
+      .gid = 1001, .comm = "sleep it", .tty = "pts/3", .stat = "R+",
+      .elapsed_ms = UINT64_MAX, .cpu_ms = 5, .rss_kb = 6, .vsz_kb = 7 },
   };
   struct hy_agent_response in = { .seq = 5, .processes = ps,
-                                  .n_processes = 2 };
+                                  .n_processes = 2, .mem_total = 1 << 30 };
   _cleanup_free_ char *text
       = hy_agent_response_encode (&in, HY_AGENT_REQ_PS, NULL);
   struct hy_agent_response out;
@@ -583,6 +585,25 @@ test_response_roundtrip (void **state)
   assert_int_equal (out.processes[1].uid, 1000);
   assert_int_equal (out.processes[1].state, 'R');
   assert_string_equal (out.processes[1].cmd, "sleep 10");
+  assert_int_equal (out.processes[1].gid, 1001);
+  assert_string_equal (out.processes[1].comm, "sleep it");
+  assert_string_equal (out.processes[1].tty, "pts/3");
+  assert_string_equal (out.processes[1].stat, "R+");
+  assert_int_equal (out.processes[1].elapsed_ms, UINT64_MAX);
+  assert_int_equal (out.processes[1].cpu_ms, 5);
+  assert_int_equal (out.processes[1].rss_kb, 6);
+  assert_int_equal (out.processes[1].vsz_kb, 7);
+  assert_null (out.processes[0].tty);
+  assert_int_equal (out.mem_total, 1 << 30);
+  hy_agent_response_release (&out);
+  /* An older agent's entry: the details are optional. */
+  decode_response ("{\"type\":\"response\",\"seq\":1,\"processes\":[{"
+                   "\"pid\":1,\"ppid\":0,\"uid\":0,\"state\":\"S\","
+                   "\"cmd\":\"x\"}]}",
+                   HY_AGENT_REQ_PS, &out);
+  assert_null (out.processes[0].comm);
+  assert_null (out.processes[0].stat);
+  assert_int_equal (out.mem_total, 0);
   hy_agent_response_release (&out);
 
   char *lines[] = { "child process in init(): pid 1",
@@ -719,6 +740,25 @@ test_response_hostile (void **state)
     { HY_AGENT_REQ_PS,
       "{\"type\":\"response\",\"seq\":1,\"processes\":[7]}",
       ".processes[0]: expected an object" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[{\"pid\":1,\"ppid\":0,"
+      "\"uid\":0,\"state\":\"S\",\"cmd\":\"x\",\"tty\":\"pts/0 x\"}]}",
+      ".processes[0].tty: not a printable word" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[{\"pid\":1,\"ppid\":0,"
+      "\"uid\":0,\"state\":\"S\",\"cmd\":\"x\",\"comm\":\"a\\u001bb\"}]}",
+      ".processes[0].comm: not printable" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[{\"pid\":1,\"ppid\":0,"
+      "\"uid\":0,\"state\":\"S\",\"cmd\":\"x\",\"stat\":\"Ss+<NlLxx\"}]}",
+      ".processes[0].stat: longer than" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[{\"pid\":1,\"ppid\":0,"
+      "\"uid\":0,\"state\":\"S\",\"cmd\":\"x\",\"gid\":4294967296}]}",
+      ".processes[0].gid" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[],\"mem_total\":-1}",
+      ".mem_total" },
     { HY_AGENT_REQ_STATS,
       "{\"type\":\"response\",\"seq\":1,\"memory\":{\"total\":1,\"free\":1},"
       "\"pids\":1,\"cpu_ns\":1}",
