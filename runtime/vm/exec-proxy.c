@@ -162,6 +162,12 @@ hy_vm_exec (const struct hy_exec_opts *o, struct hy_executed *out,
   int sv[2];
   if (o->process->args == NULL || o->process->args[0] == NULL)
     return hy_error (err, 0, "exec: no command to run");
+  if (o->preserve_fds > 0)
+    return hy_error (err, 0, "--preserve-fds: a host file descriptor "
+                             "cannot be passed into the container's VM");
+  if (o->cgroups && o->cgroups[0])
+    return hy_error (err, 0, "--cgroup: the container's processes "
+                             "are in its VM's own cgroups, not the host's");
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return hy_error_errno (err, "create the sync socket");
   /* runc's wording, which its suite greps for. */
