@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -187,6 +188,10 @@ hy_vm_exec (const struct hy_exec_opts *o, struct hy_executed *out,
       exec_proxy (o, sv[1]);
     }
   close (sv[1]);
+  /* In a paused container the VM is frozen until resume, which must not
+   * wait on our lock; delete and kill take it too, and the proxy copes
+   * with a VM that goes away. */
+  flock (o->container->dirfd, LOCK_UN);
   int master = -1;
   int r = serve_proxy (o, sv[0], &master, err);
   close (sv[0]);
