@@ -9,6 +9,9 @@
 #include "oci/json.h"
 
 #define CMD_MAX 4096
+#define PS_COMM_MAX 64
+#define PS_TTY_MAX 32
+#define PS_STAT_MAX 8
 
 /* ---- parsing ---- */
 
@@ -261,15 +264,21 @@ hy_agent_request_encode (const struct hy_agent_request *r, size_t *len)
   switch (r->kind)
     {
     case HY_AGENT_REQ_CREATE:
+      if (r->container_id)
+        oci_gen_kv_str (g, "container_id", r->container_id);
       oci_gen_key (g, "config");
       oci_gen_config (g, r->config);
       gen_streams (g, r->streams);
+      if (r->debug)
+        oci_gen_kv_bool (g, "debug", true);
       break;
     case HY_AGENT_REQ_EXEC:
       oci_gen_kv_str (g, "id", r->id);
       oci_gen_key (g, "process");
       oci_gen_process_value (g, r->process);
       gen_streams (g, r->streams);
+      if (r->debug)
+        oci_gen_kv_bool (g, "debug", true);
       break;
     case HY_AGENT_REQ_SIGNAL:
       oci_gen_kv_str (g, "id", r->id);
@@ -292,12 +301,35 @@ hy_agent_request_encode (const struct hy_agent_request *r, size_t *len)
   return finish (g, len);
 }
 
+static bool
+container_id_valid (const char *id)
+{
+  size_t n = strlen (id);
+  if (n == 0 || n > HY_AGENT_CONTAINER_ID_MAX || str_eq (id, ".")
+      || str_eq (id, ".."))
+    return false;
+  for (const char *p = id; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+          || (*p >= '0' && *p <= '9') || strchr ("_+.-", *p)))
+      return false;
+  return true;
+}
+
 static int
 decode_create (yajl_val doc, struct hy_agent_request *r, hy_error_t *err)
 {
   yajl_val config = NULL;
+  if (oci_json_string (doc, JPATH_ROOT, "container_id", false,
+                       &r->container_id, err) < 0)
+    return -1;
+  if (r->container_id && !container_id_valid (r->container_id))
+    return oci_json_key_error (err, JPATH_ROOT, "container_id",
+                               "must match [A-Za-z0-9_+.-]{1,%d}",
+                               HY_AGENT_CONTAINER_ID_MAX);
   if (oci_json_object (doc, JPATH_ROOT, "config", true, &config, err) < 0
-      || oci_config_from_tree (config, "config", &r->config, err) < 0)
+      || oci_config_from_tree (config, "config", &r->config, err) < 0
+      || oci_json_bool (doc, JPATH_ROOT, "debug", false, &r->debug, NULL,
+                        err) < 0)
     return -1;
   return get_streams (doc, JPATH_ROOT, &r->streams, err);
 }
@@ -312,7 +344,9 @@ decode_exec (yajl_val doc, struct hy_agent_request *r, hy_error_t *err)
   if (str_eq (r->id, "init"))
     return hy_error (err, EINVAL, ".id: \"init\" is the container's init");
   if (oci_json_object (doc, JPATH_ROOT, "process", true, &process, err) < 0
-      || oci_parse_process (process, &at, &r->process, err) < 0)
+      || oci_parse_process (process, &at, &r->process, err) < 0
+      || oci_json_bool (doc, JPATH_ROOT, "debug", false, &r->debug, NULL,
+                        err) < 0)
     return -1;
   return get_streams (doc, JPATH_ROOT, &r->streams, err);
 }
@@ -397,6 +431,7 @@ void
 hy_agent_request_release (struct hy_agent_request *r)
 {
   oci_config_free (r->config);
+  free (r->container_id);
   oci_process_free (r->process);
   free (r->id);
   *r = (struct hy_agent_request){ .kind = r->kind };
@@ -419,8 +454,34 @@ gen_ps (yajl_gen g, const struct hy_agent_response *r)
       oci_gen_kv_uint (g, "uid", e->uid);
       oci_gen_kv_str (g, "state", state);
       oci_gen_kv_str (g, "cmd", e->cmd ? e->cmd : "");
+      oci_gen_kv_uint (g, "gid", e->gid);
+      if (e->comm)
+        oci_gen_kv_str (g, "comm", e->comm);
+      if (e->tty)
+        oci_gen_kv_str (g, "tty", e->tty);
+      if (e->stat)
+        oci_gen_kv_str (g, "stat", e->stat);
+      oci_gen_kv_uint (g, "elapsed_ms", e->elapsed_ms);
+      oci_gen_kv_uint (g, "cpu_ms", e->cpu_ms);
+      oci_gen_kv_uint (g, "rss_kb", e->rss_kb);
+      oci_gen_kv_uint (g, "vsz_kb", e->vsz_kb);
       yajl_gen_map_close (g);
     }
+  yajl_gen_array_close (g);
+  if (r->mem_total)
+    oci_gen_kv_uint (g, "mem_total", r->mem_total);
+}
+
+static void
+gen_debug (yajl_gen g, const struct hy_agent_response *r)
+{
+  if (r->n_debug == 0)
+    return;
+  oci_gen_key (g, "debug");
+  yajl_gen_array_open (g);
+  for (size_t i = 0; i < r->n_debug; i++)
+    yajl_gen_string (g, (const unsigned char *) r->debug[i],
+                     strlen (r->debug[i]));
   yajl_gen_array_close (g);
 }
 
@@ -453,6 +514,7 @@ hy_agent_response_encode (const struct hy_agent_response *r,
     case HY_AGENT_REQ_CREATE:
     case HY_AGENT_REQ_EXEC:
       oci_gen_kv_int (g, "pid", r->pid);
+      gen_debug (g, r);
       break;
     case HY_AGENT_REQ_WAIT:
       if (r->signaled)
@@ -501,6 +563,51 @@ decode_wait (yajl_val doc, struct hy_agent_response *r, hy_error_t *err)
   return 0;
 }
 
+/* Short text the host prints in a table: printable ASCII, blanks only
+ * where `blanks` allows. */
+static int
+get_printable (yajl_val obj, const oci_jpath *at, const char *key,
+               size_t max, bool blanks, char **out, hy_error_t *err)
+{
+  if (get_text (obj, at, key, false, max, out, err) < 0)
+    return -1;
+  for (const char *c = *out; c && *c; c++)
+    if ((unsigned char) *c < ' ' || (unsigned char) *c >= 0x7f
+        || (*c == ' ' && !blanks))
+      return oci_json_key_error (err, at, key, blanks
+                                                   ? "not printable"
+                                                   : "not a printable word");
+  return 0;
+}
+
+static int
+get_optional_uint (yajl_val obj, const oci_jpath *at, const char *key,
+                   uint64_t max, uint64_t *out, hy_error_t *err)
+{
+  return oci_json_uint64 (obj, at, key, false, max, out, NULL, err);
+}
+
+/* The members a newer agent adds; each may be missing. */
+static int
+decode_ps_details (yajl_val v, const oci_jpath *at,
+                   struct hy_agent_ps_entry *e, hy_error_t *err)
+{
+  uint64_t gid = 0;
+  if (get_optional_uint (v, at, "gid", UINT32_MAX, &gid, err) < 0
+      || get_printable (v, at, "comm", PS_COMM_MAX, true, &e->comm, err) < 0
+      || get_printable (v, at, "tty", PS_TTY_MAX, false, &e->tty, err) < 0
+      || get_printable (v, at, "stat", PS_STAT_MAX, false, &e->stat, err)
+             < 0
+      || get_optional_uint (v, at, "elapsed_ms", UINT64_MAX, &e->elapsed_ms,
+                            err) < 0
+      || get_optional_uint (v, at, "cpu_ms", UINT64_MAX, &e->cpu_ms, err) < 0
+      || get_optional_uint (v, at, "rss_kb", UINT64_MAX, &e->rss_kb, err) < 0
+      || get_optional_uint (v, at, "vsz_kb", UINT64_MAX, &e->vsz_kb, err) < 0)
+    return -1;
+  e->gid = (uint32_t) gid;
+  return 0;
+}
+
 static int
 decode_ps_entry (yajl_val v, const oci_jpath *at,
                  struct hy_agent_ps_entry *e, hy_error_t *err)
@@ -515,7 +622,8 @@ decode_ps_entry (yajl_val v, const oci_jpath *at,
              < 0
       || get_uint (v, at, "uid", UINT32_MAX, &uid, err) < 0
       || get_text (v, at, "state", true, 1, &state, err) < 0
-      || get_text (v, at, "cmd", true, CMD_MAX, &e->cmd, err) < 0)
+      || get_text (v, at, "cmd", true, CMD_MAX, &e->cmd, err) < 0
+      || decode_ps_details (v, at, e, err) < 0)
     return -1;
   if (state[0] < 'A' || state[0] > 'z')
     return oci_json_key_error (err, at, "state", "not a process state");
@@ -545,7 +653,8 @@ decode_ps (yajl_val doc, struct hy_agent_response *r, hy_error_t *err)
                            err) < 0)
         return -1;
     }
-  return 0;
+  return get_optional_uint (doc, JPATH_ROOT, "mem_total", UINT64_MAX,
+                            &r->mem_total, err);
 }
 
 static int
@@ -565,6 +674,50 @@ decode_stats (yajl_val doc, struct hy_agent_response *r, hy_error_t *err)
   return 0;
 }
 
+/* The host writes these lines to its log: no control characters, so that
+ * a guest cannot forge log entries. */
+static int
+decode_debug_line (yajl_val v, const oci_jpath *at, char **out,
+                   hy_error_t *err)
+{
+  const char *text = YAJL_GET_STRING (v);
+  if (text == NULL)
+    return oci_json_error (err, at, "expected a string");
+  size_t n = strlen (text);
+  if (n > HY_AGENT_DEBUG_LINE_MAX)
+    return oci_json_error (err, at, "longer than %d bytes",
+                           HY_AGENT_DEBUG_LINE_MAX);
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char) text[i] < 0x20 || text[i] == 0x7f)
+      return oci_json_error (err, at, "a control character");
+  *out = xstrdup (text);
+  return 0;
+}
+
+static int
+decode_debug (yajl_val doc, struct hy_agent_response *r, hy_error_t *err)
+{
+  yajl_val a = NULL;
+  if (oci_json_array (doc, JPATH_ROOT, "debug", false, &a, err) < 0)
+    return -1;
+  if (a == NULL)
+    return 0;
+  const oci_jpath here = JPATH_KEY (JPATH_ROOT, "debug");
+  if (a->u.array.len > HY_AGENT_MAX_DEBUG_LINES)
+    return oci_json_error (err, &here, "more than %d lines",
+                           HY_AGENT_MAX_DEBUG_LINES);
+  r->debug = xmalloc0 ((a->u.array.len + 1) * sizeof (char *));
+  for (size_t i = 0; i < a->u.array.len; i++)
+    {
+      const oci_jpath item = JPATH_INDEX (&here, i);
+      if (decode_debug_line (a->u.array.values[i], &item, &r->debug[i], err)
+          < 0)
+        return -1;
+      r->n_debug = i + 1;
+    }
+  return 0;
+}
+
 static int
 decode_success (yajl_val doc, enum hy_agent_request_kind kind,
                 struct hy_agent_response *r, hy_error_t *err)
@@ -578,7 +731,7 @@ decode_success (yajl_val doc, enum hy_agent_request_kind kind,
                           NULL, err) < 0)
         return -1;
       r->pid = (int32_t) pid;
-      return 0;
+      return decode_debug (doc, r, err);
     case HY_AGENT_REQ_WAIT:
       return decode_wait (doc, r, err);
     case HY_AGENT_REQ_PS:
@@ -613,8 +766,16 @@ void
 hy_agent_response_release (struct hy_agent_response *r)
 {
   free (r->error);
+  for (size_t i = 0; i < r->n_debug; i++)
+    free (r->debug[i]);
+  free (r->debug);
   for (size_t i = 0; i < r->n_processes; i++)
-    free (r->processes[i].cmd);
+    {
+      free (r->processes[i].cmd);
+      free (r->processes[i].comm);
+      free (r->processes[i].tty);
+      free (r->processes[i].stat);
+    }
   free (r->processes);
   *r = (struct hy_agent_response){ .seq = r->seq };
 }

@@ -27,8 +27,13 @@
  * recursively; config.json needs about 8). */
 #define HY_AGENT_MAX_DEPTH 64
 #define HY_AGENT_ID_MAX 64
+/* A container id: `[A-Za-z0-9_+.-]{1,1024}`, as the runtime's. */
+#define HY_AGENT_CONTAINER_ID_MAX 1024
 /* Longest text member (error, cmd, kernel) the host accepts. */
 #define HY_AGENT_TEXT_MAX 65536
+/* Most debug lines of a create/exec answer, and their longest. */
+#define HY_AGENT_MAX_DEBUG_LINES 64
+#define HY_AGENT_DEBUG_LINE_MAX 4096
 /* Most `ps` entries the host accepts. */
 #define HY_AGENT_MAX_PROCESSES 65536
 
@@ -98,9 +103,12 @@ struct hy_agent_request
   enum hy_agent_request_kind kind;
   uint32_t seq;
   struct oci_config *config;   /* create */
+  char *container_id;          /* create, optional: the host's id */
   struct oci_process *process; /* exec */
   char *id;                    /* exec, signal, wait, resize, close_stdin */
   unsigned streams;            /* create, exec: HY_AGENT_STDIN | ... */
+  bool debug;                  /* create, exec: return the setup's debug
+                                  lines */
   int signal;                  /* 1..64 */
   bool all;
   uint16_t rows, cols;
@@ -124,6 +132,14 @@ struct hy_agent_ps_entry
   uint32_t uid;
   char state;   /* R, S, D, Z, T, ... as /proc shows it */
   char *cmd;
+  /* Optional members (an older agent leaves them out): */
+  uint32_t gid;
+  char *comm;   /* the executable's name; NULL: not sent */
+  char *tty;    /* "pts/0", ...; NULL: no terminal */
+  char *stat;   /* BSD STAT: state and flags ("Ss+"); NULL: not sent */
+  uint64_t elapsed_ms; /* since it started */
+  uint64_t cpu_ms;     /* user + system */
+  uint64_t rss_kb, vsz_kb;
 };
 
 struct hy_agent_response
@@ -131,12 +147,15 @@ struct hy_agent_response
   uint32_t seq;
   char *error; /* NULL on success; then the members of the kind */
   int32_t pid; /* create, exec */
+  char **debug; /* create, exec: the setup's debug lines, when asked */
+  size_t n_debug;
   bool signaled; /* wait: killed by `signal`, else exited with exit_code */
   int exit_code;
   int signal;
   struct hy_agent_ps_entry *processes; /* ps */
   size_t n_processes;
-  uint64_t mem_total, mem_free, mem_available; /* stats, bytes */
+  uint64_t mem_total, mem_free, mem_available; /* stats, bytes (ps: total,
+                                                  0 when not sent) */
   uint64_t pids;
   uint64_t cpu_ns;
 };

@@ -158,12 +158,14 @@ struct container
   ino_t pidns_ino;
 };
 
+/* create and exec answer with the process's pid and, when the request
+ * asked for them, the debug lines of its setup. */
 int container_create (struct agent *a, struct hy_agent_request *req,
-                      pid_t *pid, hy_error_t *err);
+                      struct hy_agent_response *resp, hy_error_t *err);
 int container_start (struct agent *a, struct conn *c, uint32_t seq,
                      bool *answered, hy_error_t *err);
 int container_exec (struct agent *a, struct hy_agent_request *req,
-                    pid_t *pid, hy_error_t *err);
+                    struct hy_agent_response *resp, hy_error_t *err);
 int container_signal (struct agent *a, const char *id, int sig, bool all,
                       hy_error_t *err);
 int container_resize (struct agent *a, const char *id, unsigned rows,

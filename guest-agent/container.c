@@ -27,6 +27,7 @@
 #include "runtime/init.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/sysctl.h"
+#include "runtime/log.h"
 #include "runtime/spawn.h"
 #include "runtime/sync.h"
 
@@ -141,11 +142,15 @@ child_plumbing (struct plumbing *pl, int sync_fd)
 
 /* The serving side of the sync socket until READY (sync.h), for init and
  * exec'd processes alike. */
+/* The state the container's startContainer hooks read: the host's
+ * container id when it sent one, paths and pid as the guest sees them. */
 static int
-send_state (int sync_fd, pid_t pid, hy_error_t *err)
+send_state (int sync_fd, const char *container_id, pid_t pid,
+            hy_error_t *err)
 {
   struct oci_state st = { .oci_version = (char *) "1.2.0",
-                          .id = (char *) "init",
+                          .id = (char *) (container_id ? container_id
+                                                       : "init"),
                           .status = OCI_STATUS_CREATING,
                           .pid = pid,
                           .bundle = (char *) "/run/hyrun/share" };
@@ -174,8 +179,33 @@ take_pty (struct proc *p, int master, hy_error_t *err)
   return set_nonblocking (master, err);
 }
 
+/* A debug line of the process's setup, for the answer: bounded, control
+ * characters made '?' (the host refuses them). */
+static void
+add_debug_line (struct hy_agent_response *resp, const char *text)
+{
+  if (resp->n_debug >= HY_AGENT_MAX_DEBUG_LINES)
+    return;
+  char *line = xstrndup (text, HY_AGENT_DEBUG_LINE_MAX);
+  for (char *c = line; *c; c++)
+    if ((unsigned char) *c < 0x20 || *c == 0x7f)
+      *c = '?';
+  resp->debug = xrealloc (resp->debug,
+                          (resp->n_debug + 1) * sizeof (*resp->debug));
+  resp->debug[resp->n_debug++] = line;
+}
+
+/* In the child: hy_process_debug sends its lines only with debug on. */
+static void
+enable_debug_lines (void)
+{
+  hy_error_t ignored = NULL;
+  hy_log_init (NULL, HY_LOG_TEXT, true, &ignored);
+}
+
 static int
-serve_setup (struct proc *p, int sync_fd, hy_error_t *err)
+serve_setup (struct proc *p, const char *container_id, int sync_fd,
+             struct hy_agent_response *resp, hy_error_t *err)
 {
   for (;;)
     {
@@ -186,7 +216,7 @@ serve_setup (struct proc *p, int sync_fd, hy_error_t *err)
       switch (m.type)
         {
         case HY_SYNC_HOOKS:
-          r = send_state (sync_fd, p->pid, err);
+          r = send_state (sync_fd, container_id, p->pid, err);
           break;
         case HY_SYNC_PTY:
           r = take_pty (p, fd, err);
@@ -200,6 +230,9 @@ serve_setup (struct proc *p, int sync_fd, hy_error_t *err)
           break;
         case HY_SYNC_WARN:
           agent_log ("warning: %s", m.text);
+          break;
+        case HY_SYNC_DEBUG:
+          add_debug_line (resp, m.text);
           break;
         case HY_SYNC_READY:
           return 0;
@@ -266,6 +299,7 @@ struct creation
   struct plumbing pl;
   int cgroup_fd;
   int sync_fd;
+  bool debug;
 };
 
 /* The guest always gives the container a mount namespace of its own. */
@@ -348,6 +382,8 @@ start_init (struct creation *k)
   if (k->cgroup_fd >= 0)
     pl->extra_keep[pl->n_extra++] = k->cgroup_fd;
   child_plumbing (pl, k->init.sync_fd);
+  if (k->debug)
+    enable_debug_lines ();
   hy_init_run (&k->init);
 }
 
@@ -426,12 +462,13 @@ creation_release (struct creation *k)
 }
 
 int
-container_create (struct agent *a, struct hy_agent_request *req, pid_t *pid,
-                  hy_error_t *err)
+container_create (struct agent *a, struct hy_agent_request *req,
+                  struct hy_agent_response *resp, hy_error_t *err)
 {
   if (a->container)
     return hy_error (err, EEXIST, "the VM has a container already");
-  struct creation k = { .agent = a, .cgroup_fd = -1, .sync_fd = -1 };
+  struct creation k
+      = { .agent = a, .cgroup_fd = -1, .sync_fd = -1, .debug = req->debug };
   hy_ns_fds_init (&k.init.ns);
   plumbing_init (&k.pl);
   k.config = steal_pointer (&req->config);
@@ -442,7 +479,8 @@ container_create (struct agent *a, struct hy_agent_request *req, pid_t *pid,
       k.p->is_init = true;
       if (make_pipes (k.p, &k.pl, err) == 0 && prepare_init (&k, err) == 0
           && clone_init (&k, err) == 0 && send_go (&k, err) == 0
-          && serve_setup (k.p, k.sync_fd, err) == 0)
+          && serve_setup (k.p, req->container_id, k.sync_fd, resp, err)
+                 == 0)
         r = 0;
     }
   if (r == 0)
@@ -453,7 +491,7 @@ container_create (struct agent *a, struct hy_agent_request *req, pid_t *pid,
       note_pid_namespace (c, k.p->pid);
       a->container = c;
       proc_add (a, steal_pointer (&k.p));
-      *pid = c->init->pid;
+      resp->pid = c->init->pid;
     }
   creation_release (&k);
   return r;
@@ -490,6 +528,7 @@ struct execution
   char *ns_path[OCI_NS_TYPES];
   struct plumbing pl;
   int sync_fd;
+  bool debug;
 };
 
 static void
@@ -501,6 +540,8 @@ exec_in_joiner (void *data, int sync_fd)
     if (e->ns.fd[t] >= 0)
       pl->extra_keep[pl->n_extra++] = e->ns.fd[t];
   child_plumbing (pl, sync_fd);
+  if (e->debug)
+    enable_debug_lines ();
 }
 
 static int
@@ -573,12 +614,12 @@ execution_release (struct execution *e)
 }
 
 int
-container_exec (struct agent *a, struct hy_agent_request *req, pid_t *pid,
-                hy_error_t *err)
+container_exec (struct agent *a, struct hy_agent_request *req,
+                struct hy_agent_response *resp, hy_error_t *err)
 {
   if (check_exec (a, req, err) < 0)
     return -1;
-  struct execution e = { .agent = a, .sync_fd = -1 };
+  struct execution e = { .agent = a, .sync_fd = -1, .debug = req->debug };
   hy_ns_fds_init (&e.ns);
   plumbing_init (&e.pl);
   e.p = proc_new (req->id, req->streams);
@@ -587,11 +628,11 @@ container_exec (struct agent *a, struct hy_agent_request *req, pid_t *pid,
   if (make_pipes (e.p, &e.pl, err) == 0 && prepare_exec (&e, req, err) == 0
       && spawn_exec (&e, req, err) == 0 && join_cgroup (a, e.p->pid, err) == 0
       && hy_sync_send (e.sync_fd, HY_SYNC_GO, -1, err) == 0
-      && serve_setup (e.p, e.sync_fd, err) == 0)
+      && serve_setup (e.p, NULL, e.sync_fd, resp, err) == 0)
     r = 0;
   if (r == 0)
     {
-      *pid = e.p->pid;
+      resp->pid = e.p->pid;
       struct proc *p = steal_pointer (&e.p);
       proc_add (a, p);
       execution_release (&e);

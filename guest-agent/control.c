@@ -149,22 +149,15 @@ static int
 dispatch (struct agent *a, struct conn *c, struct hy_agent_request *req,
           struct hy_agent_response *resp, bool *answered, hy_error_t *err)
 {
-  pid_t pid = 0;
   *answered = false;
   switch (req->kind)
     {
     case HY_AGENT_REQ_CREATE:
-      if (container_create (a, req, &pid, err) < 0)
-        return -1;
-      resp->pid = pid;
-      return 0;
+      return container_create (a, req, resp, err);
     case HY_AGENT_REQ_START:
       return container_start (a, c, req->seq, answered, err);
     case HY_AGENT_REQ_EXEC:
-      if (container_exec (a, req, &pid, err) < 0)
-        return -1;
-      resp->pid = pid;
-      return 0;
+      return container_exec (a, req, resp, err);
     case HY_AGENT_REQ_SIGNAL:
       return container_signal (a, req->id, req->signal, req->all, err);
     case HY_AGENT_REQ_WAIT:

@@ -33,24 +33,42 @@ read_proc_file (pid_t pid, const char *name, size_t max, size_t *len)
   return text;
 }
 
-/* ppid, utime + stime (clock ticks) from /proc/<pid>/stat, whose comm
- * (field 2) may hold anything: the fields after it follow the last ')'. */
+/* What /proc/<pid>/stat tells. */
+struct proc_stat
+{
+  char comm[64];
+  char state;
+  int ppid, pgrp, session, tty_nr, tpgid;
+  unsigned long long utime, stime, starttime, vsize; /* ticks; bytes */
+  long nice, num_threads, rss;                        /* rss: pages */
+};
+
+/* comm (field 2) may hold anything, ')' included: the fields after it
+ * follow the last ')'. */
 static int
-read_stat (pid_t pid, pid_t *ppid, unsigned long long *ticks)
+read_stat (pid_t pid, struct proc_stat *st)
 {
   _cleanup_free_ char *text = read_proc_file (pid, "stat", 4096, NULL);
+  const char *open = text ? strchr (text, '(') : NULL;
   const char *rest = text ? strrchr (text, ')') : NULL;
-  if (rest == NULL)
+  if (open == NULL || rest == NULL || rest < open)
     return -1;
-  int pp = 0;
-  unsigned long long ut = 0, st = 0;
-  /* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-   *  utime stime" */
-  if (sscanf (rest, ") %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-              &pp, &ut, &st) != 3)
+  *st = (struct proc_stat){ 0 };
+  size_t n = (size_t) (rest - open - 1);
+  if (n >= sizeof (st->comm))
+    n = sizeof (st->comm) - 1;
+  memcpy (st->comm, open + 1, n);
+  /* ") S ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+   *  cmajflt utime stime cutime cstime priority nice num_threads
+   *  itrealvalue starttime vsize rss" */
+  if (sscanf (rest,
+              ") %c %d %d %d %d %d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
+              "%*d %ld %ld %*d %llu %llu %ld",
+              &st->state, &st->ppid, &st->pgrp, &st->session, &st->tty_nr,
+              &st->tpgid, &st->utime, &st->stime, &st->nice,
+              &st->num_threads, &st->starttime, &st->vsize, &st->rss)
+      != 13)
     return -1;
-  *ppid = pp;
-  *ticks = ut + st;
   return 0;
 }
 
@@ -102,10 +120,10 @@ all_processes (struct pid_list *out, hy_error_t *err)
   struct dirent *de;
   while ((de = readdir (d)))
     {
-      pid_t pid, ppid;
-      unsigned long long ticks;
-      if (is_pid_name (de->d_name, &pid) && read_stat (pid, &ppid, &ticks) == 0)
-        pid_list_add (out, pid, ppid);
+      pid_t pid;
+      struct proc_stat st;
+      if (is_pid_name (de->d_name, &pid) && read_stat (pid, &st) == 0)
+        pid_list_add (out, pid, st.ppid);
     }
   return 0;
 }
@@ -244,28 +262,127 @@ command_of (pid_t pid)
   return steal_pointer (&raw);
 }
 
-static int
-ps_entry (pid_t pid, struct hy_agent_ps_entry *e, pid_t *host_ppid)
+/* The terminal's name as ps shows it; NULL for none. */
+static char *
+tty_name (int tty_nr)
 {
+  if (tty_nr == 0)
+    return NULL;
+  unsigned major = ((unsigned) tty_nr >> 8) & 0xfff;
+  unsigned minor = ((unsigned) tty_nr & 0xff) | (((unsigned) tty_nr >> 12) & 0xfff00);
+  if (major >= 136 && major <= 143)
+    return xasprintf ("pts/%u", (major - 136) * 256 + minor);
+  if (major == 4)
+    return minor < 64 ? xasprintf ("tty%u", minor)
+                      : xasprintf ("ttyS%u", minor - 64);
+  if (major == 5 && minor == 1)
+    return xstrdup ("console");
+  return xasprintf ("%u,%u", major, minor);
+}
+
+/* BSD's STAT: the state, then < (high priority), N (low), s (session
+ * leader), l (threads), + (in the foreground process group). */
+static char *
+bsd_stat (pid_t pid, const struct proc_stat *st)
+{
+  char s[8];
+  size_t n = 0;
+  s[n++] = st->state;
+  if (st->nice < 0)
+    s[n++] = '<';
+  else if (st->nice > 0)
+    s[n++] = 'N';
+  if (st->session == pid)
+    s[n++] = 's';
+  if (st->num_threads > 1)
+    s[n++] = 'l';
+  if (st->tty_nr != 0 && st->pgrp == st->tpgid)
+    s[n++] = '+';
+  s[n] = '\0';
+  return xstrdup (s);
+}
+
+static uint64_t
+uptime_ms (void)
+{
+  _cleanup_free_ char *text = NULL;
+  hy_error_t ignored = NULL;
+  if (read_file_at (AT_FDCWD, "/proc/uptime", 256, &text, NULL, &ignored)
+      < 0)
+    {
+      hy_error_release (&ignored);
+      return 0;
+    }
+  return (uint64_t) (strtod (text, NULL) * 1000);
+}
+
+static void
+printable (char *s)
+{
+  for (; *s; s++)
+    if (!isprint ((unsigned char) *s))
+      *s = '?';
+}
+
+/* Times and sizes of the process, from its stat. */
+static void
+ps_numbers (const struct proc_stat *st, uint64_t now_ms,
+            struct hy_agent_ps_entry *e)
+{
+  long hz = sysconf (_SC_CLK_TCK);
+  long page = sysconf (_SC_PAGESIZE);
+  uint64_t tick_ms = 1000 / (uint64_t) (hz > 0 ? hz : 100);
+  uint64_t started = st->starttime * tick_ms;
+  e->elapsed_ms = now_ms > started ? now_ms - started : 0;
+  e->cpu_ms = (st->utime + st->stime) * tick_ms;
+  e->vsz_kb = st->vsize / 1024;
+  e->rss_kb = st->rss > 0 ? (uint64_t) st->rss * (uint64_t) (page > 0 ? page : 4096) / 1024 : 0;
+}
+
+static int
+ps_entry (pid_t pid, uint64_t now_ms, struct hy_agent_ps_entry *e,
+          pid_t *host_ppid)
+{
+  struct proc_stat st;
   _cleanup_free_ char *status = read_proc_file (pid, "status", 16384, NULL);
-  if (status == NULL)
+  if (status == NULL || read_stat (pid, &st) < 0)
     return -1;
-  const char *state = status_field (status, "State");
   const char *uid = status_field (status, "Uid");
-  const char *ppid = status_field (status, "PPid");
+  const char *gid = status_field (status, "Gid");
   const char *nspid = status_field (status, "NSpid");
-  if (state == NULL || uid == NULL || ppid == NULL)
+  if (uid == NULL || gid == NULL)
     return -1;
-  while (*state == ' ' || *state == '\t')
-    state++;
-  e->state = isalpha ((unsigned char) *state) ? *state : '?';
+  e->state = isalpha ((unsigned char) st.state) ? st.state : '?';
   e->uid = (uint32_t) strtoul (uid, NULL, 10);
-  *host_ppid = (pid_t) strtol (ppid, NULL, 10);
+  e->gid = (uint32_t) strtoul (gid, NULL, 10);
+  *host_ppid = st.ppid;
   e->pid = nspid ? innermost_pid (nspid) : pid;
   if (e->pid <= 0)
     e->pid = pid;
   e->cmd = command_of (pid);
+  e->comm = xstrdup (st.comm);
+  printable (e->comm);
+  e->tty = tty_name (st.tty_nr);
+  e->stat = bsd_stat (pid, &st);
+  ps_numbers (&st, now_ms, e);
   return 0;
+}
+
+static uint64_t meminfo_bytes (const char *text, const char *key);
+
+/* For %MEM: the guest's memory. */
+static uint64_t
+meminfo_total (void)
+{
+  _cleanup_free_ char *text = NULL;
+  hy_error_t ignored = NULL;
+  if (read_file_at (AT_FDCWD, "/proc/meminfo", 65536, &text, NULL, &ignored)
+      < 0)
+    {
+      hy_error_release (&ignored);
+      return 0;
+    }
+  return meminfo_bytes (text, "MemTotal");
 }
 
 int
@@ -277,14 +394,16 @@ procfs_ps (struct agent *a, struct hy_agent_response *r, hy_error_t *err)
     return -1;
   r->processes = xmalloc0 ((n + 1) * sizeof (*r->processes));
   _cleanup_free_ pid_t *host_ppid = xmalloc0 ((n + 1) * sizeof (pid_t));
+  uint64_t now_ms = uptime_ms ();
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
-    if (ps_entry (pids[i], &r->processes[k], &host_ppid[k]) == 0)
+    if (ps_entry (pids[i], now_ms, &r->processes[k], &host_ppid[k]) == 0)
       {
         pids[k] = pids[i];
         k++;
       }
   r->n_processes = k;
+  r->mem_total = meminfo_total ();
   /* Parents as the container sees them; outside it: 0. */
   for (size_t i = 0; i < k; i++)
     {
@@ -327,10 +446,10 @@ cpu_ns (struct agent *a, const pid_t *pids, size_t n)
   long hz = sysconf (_SC_CLK_TCK);
   for (size_t i = 0; i < n; i++)
     {
-      pid_t ppid;
-      unsigned long long ticks;
-      if (read_stat (pids[i], &ppid, &ticks) == 0)
-        total += ticks * (1000000000ull / (uint64_t) (hz > 0 ? hz : 100));
+      struct proc_stat st;
+      if (read_stat (pids[i], &st) == 0)
+        total += (st.utime + st.stime)
+                 * (1000000000ull / (uint64_t) (hz > 0 ? hz : 100));
     }
   return total;
 }

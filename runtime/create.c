@@ -30,6 +30,7 @@
 #include "runtime/status.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
+#include "runtime/vm/machine.h"
 #include "runtime/vm/supervisor.h"
 
 /* What create holds while it works; released whatever the outcome. */
@@ -220,6 +221,16 @@ prepare_init (struct creation *c, hy_error_t *err)
   c->host_linux = cfg->linux_;
   if (c->o->isolation == HY_ISOLATION_VM)
     {
+      if (a->preserve_fds > 0)
+        return hy_error (err, 0, "--preserve-fds: a host file descriptor "
+                                 "cannot be passed into the container's VM");
+      const struct oci_resources *r = cfg->linux_ ? cfg->linux_->resources
+                                                  : NULL;
+      if (hy_machine_check_memory (r ? r->memory : NULL,
+                                   "config.json: .linux.resources.memory."
+                                   "limit",
+                                   err) < 0)
+        return -1;
       a->vm = true;
       a->workload = &c->o->bundle->opts;
       c->host_linux = hy_vm_host_linux (cfg->linux_, &c->vm_linux, c->vm_ns);

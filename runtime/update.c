@@ -8,6 +8,7 @@
 #include "oci/config-internal.h"
 #include "runtime/log.h"
 #include "runtime/status.h"
+#include "runtime/vm/machine.h"
 
 #define SWAP(a, b)                                                            \
   do                                                                          \
@@ -174,6 +175,9 @@ hy_container_update (struct hy_container *c, struct oci_resources *res,
   if (c->cgroup == NULL)
     return hy_error (err, 0, "container \"%s\" has no cgroup to update",
                      c->status.id);
+  if (c->status.isolation == HY_ISOLATION_VM
+      && hy_machine_check_memory (res->memory, "memory limit", err) < 0)
+    return hy_error_prepend (err, "container \"%s\"", c->status.id);
   struct oci_linux *linux_ = ENSURE (c->config->linux_);
   normalize (res, linux_->resources);
   if (hy_cgroup_apply_resources (c->cgroup, res, err) < 0)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -18,6 +19,7 @@
 #include "runtime/log.h"
 #include "runtime/ps.h"
 #include "runtime/signals.h"
+#include "runtime/vm/ps-table.h"
 #include "runtime/vm/supervisor.h"
 
 enum
@@ -245,31 +247,25 @@ struct ps_args
   char **ps_args; /* for the host's ps; NULL-ended, maybe empty */
 };
 
-/* The guest's processes, as `ps -ef` would show them there. */
+/* The guest's processes, as the host's ps would show them there. */
 static int
 vm_ps (struct hy_container *c, const struct ps_args *a, hy_error_t *err)
 {
   struct hy_agent_response r;
   if (hy_vm_ps (c, &r, err) < 0)
     return -1;
-  const struct hy_agent_ps_entry *p = r.processes;
-  size_t n = r.n_processes;
+  int ret = 0;
   if (a->json)
     {
       printf ("[");
-      for (size_t i = 0; i < n; i++)
-        printf ("%s%d", i ? "," : "", p[i].pid);
+      for (size_t i = 0; i < r.n_processes; i++)
+        printf ("%s%d", i ? "," : "", r.processes[i].pid);
       printf ("]\n");
     }
   else
-    {
-      printf ("UID          PID    PPID  C STIME TTY          TIME CMD\n");
-      for (size_t i = 0; i < n; i++)
-        printf ("%-8u %7d %7d  0 -     ?        00:00:00 %s\n", p[i].uid,
-                p[i].pid, p[i].ppid, p[i].cmd ? p[i].cmd : "");
-    }
+    ret = hy_vm_ps_table (&r, a->ps_args, time (NULL), stdout, err);
   hy_agent_response_release (&r);
-  return 0;
+  return ret;
 }
 
 static int

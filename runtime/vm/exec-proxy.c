@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -53,10 +54,12 @@ exec_in_guest (struct hy_vm_proxy *p, const struct oci_process *process,
   struct hy_agent_request req = { .kind = HY_AGENT_REQ_EXEC,
                                   .id = (char *) p->id,
                                   .process = (struct oci_process *) process,
-                                  .streams = hy_vm_proxy_streams (p) };
+                                  .streams = hy_vm_proxy_streams (p),
+                                  .debug = hy_log_debug_enabled () };
   struct hy_agent_response resp;
   if (hy_agent_call (p->agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err) < 0)
     return -1;
+  hy_vm_proxy_forward_debug (p, &resp);
   hy_agent_response_release (&resp);
   return 0;
 }
@@ -160,8 +163,18 @@ hy_vm_exec (const struct hy_exec_opts *o, struct hy_executed *out,
   int sv[2];
   if (o->process->args == NULL || o->process->args[0] == NULL)
     return hy_error (err, 0, "exec: no command to run");
+  if (o->preserve_fds > 0)
+    return hy_error (err, 0, "--preserve-fds: a host file descriptor "
+                             "cannot be passed into the container's VM");
+  if (o->cgroups && o->cgroups[0])
+    return hy_error (err, 0, "--cgroup: the container's processes "
+                             "are in its VM's own cgroups, not the host's");
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return hy_error_errno (err, "create the sync socket");
+  /* runc's wording, which its suite greps for. */
+  hy_log_debug ("nsexec container setup: fork the exec proxy of container "
+                "\"%s\" (the process runs in its VM)",
+                o->container->status.id);
   pid_t pid = fork ();
   if (pid < 0)
     {
@@ -175,6 +188,10 @@ hy_vm_exec (const struct hy_exec_opts *o, struct hy_executed *out,
       exec_proxy (o, sv[1]);
     }
   close (sv[1]);
+  /* In a paused container the VM is frozen until resume, which must not
+   * wait on our lock; delete and kill take it too, and the proxy copes
+   * with a VM that goes away. */
+  flock (o->container->dirfd, LOCK_UN);
   int master = -1;
   int r = serve_proxy (o, sv[0], &master, err);
   close (sv[0]);

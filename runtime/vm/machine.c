@@ -120,6 +120,20 @@ size_machine (struct hy_machine *m, const struct oci_config *c,
     m->memory = MIN_GUEST_MEMORY;
 }
 
+int
+hy_machine_check_memory (const struct oci_memory *m, const char *field,
+                         hy_error_t *err)
+{
+  if (m == NULL || !m->has_limit || m->limit <= 0
+      || m->limit >= HY_VM_MIN_MEMORY_LIMIT)
+    return 0;
+  return hy_error (err, 0,
+                   "%s: %lld bytes is too little for a VM, which the "
+                   "container's cgroup holds whole (QEMU and the guest's "
+                   "memory): at least %lld MiB",
+                   field, (long long) m->limit, HY_VM_MIN_MEMORY_LIMIT >> 20);
+}
+
 /* ---- sockets ---- */
 
 static int

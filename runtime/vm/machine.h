@@ -28,6 +28,13 @@ struct hy_machine
 
 void hy_machine_init (struct hy_machine *m);
 
+/* The container's cgroup holds the whole VM (QEMU, the guest's memory):
+ * HY_VM_MIN_MEMORY_LIMIT is the least memory limit one runs in.  A
+ * smaller memory limit (`m` may be NULL) is an error naming `field`. */
+#define HY_VM_MIN_MEMORY_LIMIT (128LL << 20)
+int hy_machine_check_memory (const struct oci_memory *m, const char *field,
+                             hy_error_t *err);
+
 /* Make <state_dir>/vm, share the rootfs, start the back-end and QEMU. */
 int hy_machine_start (struct hy_machine *m, const char *state_dir,
                       const struct oci_config *c, const char *rootfs,

@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "runtime/log.h"
+#include "runtime/process.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 
@@ -139,6 +140,14 @@ hy_vm_proxy_attach_streams (struct hy_vm_proxy *p, hy_error_t *err)
   if (p->terminal)
     send_resize (p);
   return 0;
+}
+
+void
+hy_vm_proxy_forward_debug (const struct hy_vm_proxy *p,
+                           const struct hy_agent_response *resp)
+{
+  for (size_t i = 0; i < resp->n_debug; i++)
+    hy_process_debug (p->sync_fd, "guest: %s", resp->debug[i]);
 }
 
 int

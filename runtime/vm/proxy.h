@@ -65,6 +65,11 @@ unsigned hy_vm_proxy_streams (const struct hy_vm_proxy *p);
 /* Attach them, after the agent answered create/exec. */
 int hy_vm_proxy_attach_streams (struct hy_vm_proxy *p, hy_error_t *err);
 
+/* The guest's debug lines of a create/exec answer, on to create/exec's
+ * log over the sync socket. */
+void hy_vm_proxy_forward_debug (const struct hy_vm_proxy *p,
+                                const struct hy_agent_response *resp);
+
 /* Send `wait`; its answer ends the relay. */
 int hy_vm_proxy_send_wait (struct hy_vm_proxy *p, hy_error_t *err);
 

@@ -46,7 +46,7 @@ static int
 mkdir_in (const char *dir, const char *name, hy_error_t *err)
 {
   _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
-  if (mkdir (path, 0755) < 0)
+  if (mkdir (path, 0711) < 0 || chmod (path, 0711) < 0)
     return hy_error_errno (err, "mkdir `%s`", path);
   return 0;
 }
@@ -57,7 +57,10 @@ hy_vm_share_prepare (const struct oci_config *c, const char *rootfs,
 {
   if (hy_rootfs_set_propagation (NULL, err) < 0)
     return -1;
-  if (mkdir (share_dir, 0700) < 0)
+  /* 0711: the share is the guest's 9p root, which a container with a user
+   * namespace crosses as a non-root uid; vm/ above it keeps host users
+   * out. */
+  if (mkdir (share_dir, 0711) < 0 || chmod (share_dir, 0711) < 0)
     return hy_error_errno (err, "mkdir `%s`", share_dir);
   if (mkdir_in (share_dir, "mounts", err) < 0)
     return -1;
@@ -87,6 +90,16 @@ hy_vm_guest_config_init (struct hy_vm_guest_config *g,
                                .readonly = c->root && c->root->readonly };
   g->config.root = &g->root;
   g->config.hooks = NULL;
+  const struct oci_hooks *h = c->hooks;
+  if (h && h->count[OCI_HOOK_START_CONTAINER] > 0)
+    {
+      g->hooks.list[OCI_HOOK_START_CONTAINER]
+          = h->list[OCI_HOOK_START_CONTAINER];
+      g->hooks.count[OCI_HOOK_START_CONTAINER]
+          = h->count[OCI_HOOK_START_CONTAINER];
+      g->hooks.present[OCI_HOOK_START_CONTAINER] = true;
+      g->config.hooks = &g->hooks;
+    }
   g->mounts = xmalloc0 ((c->n_mounts + 1) * sizeof (*g->mounts));
   g->sources = xmalloc0 ((c->n_mounts + 1) * sizeof (char *));
   for (size_t i = 0; i < c->n_mounts; i++)

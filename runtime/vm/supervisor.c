@@ -1,5 +1,6 @@
 #include "runtime/vm/supervisor.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,16 +96,41 @@ create_in_guest (struct supervisor *s, hy_error_t *err)
 {
   struct hy_vm_guest_config g;
   hy_vm_guest_config_init (&g, s->a->config);
+  /* state_dir is <root>/<id> */
+  const char *slash = strrchr (s->a->state_dir, '/');
   struct hy_agent_request req = { .kind = HY_AGENT_REQ_CREATE,
+                                  .container_id = (char *) (slash ? slash + 1
+                                                                  : s->a->state_dir),
                                   .config = &g.config,
-                                  .streams = hy_vm_proxy_streams (&s->p) };
+                                  .streams = hy_vm_proxy_streams (&s->p),
+                                  .debug = hy_log_debug_enabled () };
   struct hy_agent_response resp;
   int r = hy_agent_call (s->p.agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err);
   hy_vm_guest_config_release (&g);
   if (r < 0)
     return hy_error_prepend (err, "vm: create the container in the guest");
+  hy_vm_proxy_forward_debug (&s->p, &resp);
   hy_agent_response_release (&resp);
   return hy_vm_proxy_attach_streams (&s->p, err);
+}
+
+/* createContainer hooks run in the rootfs; then back to the directory
+ * create ran in, against which relative bind sources resolve (as in
+ * container mode). */
+static int
+create_container_hooks (struct supervisor *s, hy_error_t *err)
+{
+  _cleanup_close_ int cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd < 0)
+    return hy_error_errno (err, "open the working directory");
+  if (chdir (s->a->rootfs) < 0)
+    return hy_error_errno (err, "chdir to the rootfs `%s`", s->a->rootfs);
+  if (hy_hooks_run (s->a->config->hooks, OCI_HOOK_CREATE_CONTAINER, s->state,
+                    err) < 0)
+    return -1;
+  if (fchdir (cwd) < 0)
+    return hy_error_errno (err, "return to the working directory");
+  return 0;
 }
 
 /* Everything before READY: errors go to create, which undoes it all. */
@@ -113,11 +139,8 @@ prepare (struct supervisor *s, hy_error_t *err)
 {
   const struct oci_config *c = s->a->config;
   if (hy_vm_proxy_block_signals (&s->p, err) < 0 || hy_init_enter (s->a, err) < 0
-      || hy_init_runtime_hooks (s->a, &s->state, err) < 0)
-    return -1;
-  if (chdir (s->a->rootfs) < 0)
-    return hy_error_errno (err, "chdir to the rootfs `%s`", s->a->rootfs);
-  if (hy_hooks_run (c->hooks, OCI_HOOK_CREATE_CONTAINER, s->state, err) < 0
+      || hy_init_runtime_hooks (s->a, &s->state, err) < 0
+      || create_container_hooks (s, err) < 0
       || (s->p.terminal && hy_vm_proxy_open_console (&s->p, c->process, err) < 0)
       || boot (s, err) < 0 || create_in_guest (s, err) < 0
       || hy_fault ("vm.create", err) < 0)
@@ -152,16 +175,14 @@ watch_for_start (struct supervisor *s, hy_error_t *err)
   return 0;
 }
 
+/* The startContainer hooks run in the guest, in the container, as its
+ * init's last step before execve. */
 static int
 start_in_guest (struct supervisor *s, hy_error_t *err)
 {
   struct hy_agent_request req = { .kind = HY_AGENT_REQ_START };
   struct hy_agent_response resp;
-  if (hy_hooks_run (s->a->config->hooks, OCI_HOOK_START_CONTAINER, s->state,
-                    err)
-          < 0
-      || hy_agent_call (s->p.agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err)
-             < 0)
+  if (hy_agent_call (s->p.agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err) < 0)
     return -1;
   hy_agent_response_release (&resp);
   return hy_vm_proxy_send_wait (&s->p, err);

@@ -4,6 +4,7 @@
 #   tests/integration/runc-suite.sh [--runtime PATH] [--filter REGEX]
 #                                   [--files "run.bats start.bats ..."]
 #                                   [--timeout SECONDS] [--cmd-timeout SECONDS]
+#                                   [--isolation container|vm]
 #                                   [--out DIR] [--no-setup]
 #
 #   --runtime PATH   the runtime under test (default build/runtime/hyrun);
@@ -16,7 +17,12 @@
 #                    seconds (default 60) is killed with its children, so
 #                    that its test fails instead of hanging the file
 #                    (runc's longest, `runc events`, takes ~7 s)
-#   --out DIR        where results go (default build/runc-suite)
+#   --isolation I    hyrun's default isolation for the run: the suite's
+#                    containers are made with a hyrun.conf saying
+#                    `isolation = I` ($HYRUN_CONFIG, OUT/hyrun.conf);
+#                    default: the runtime's own default, environment as is
+#   --out DIR        where results go (default build/runc-suite, or
+#                    build/runc-suite-vm with --isolation vm)
 #   --no-setup       do not run runc-suite-setup.sh (apt, runc's source)
 #
 # Needs root and Debian 12. Prints one line per test, then exactly one line
@@ -39,7 +45,7 @@ EXCLUDED=(seccomp-notify.bats seccomp-notify-compat.bats checkpoint.bats
 
 usage ()
 {
-  sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -49,7 +55,8 @@ files=
 timeout_s=600
 GRACE=30   # seconds bats may take to end after its last test
 cmd_timeout=60
-out=$top/build/runc-suite
+out=
+isolation=
 setup=true
 while (($#)); do
   case $1 in
@@ -63,10 +70,12 @@ while (($#)); do
     --timeout=*) timeout_s=${1#*=} ;;
     --cmd-timeout) (($# >= 2)) || usage; cmd_timeout=$2; shift ;;
     --cmd-timeout=*) cmd_timeout=${1#*=} ;;
+    --isolation) (($# >= 2)) || usage; isolation=$2; shift ;;
+    --isolation=*) isolation=${1#*=} ;;
     --out) (($# >= 2)) || usage; out=$2; shift ;;
     --out=*) out=${1#*=} ;;
     --no-setup) setup=false ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "runc-suite: unknown argument $1" >&2; usage ;;
   esac
   shift
@@ -81,6 +90,15 @@ die ()
 ((EUID == 0)) || die "must run as root (the suite runs containers as root)"
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "--timeout takes a number of seconds"
 [[ $cmd_timeout =~ ^[1-9][0-9]*$ ]] || die "--cmd-timeout takes a number of seconds"
+case $isolation in
+  '') ;;
+  container|vm) ;;
+  *) die "--isolation takes container or vm, not \"$isolation\"" ;;
+esac
+if [[ -z $out ]]; then
+  out=$top/build/runc-suite
+  [[ $isolation == vm ]] && out=$top/build/runc-suite-vm
+fi
 if [[ $runtime != */* ]]; then
   runtime=$(command -v "$runtime") || die "no runtime $runtime on PATH"
 fi
@@ -115,6 +133,13 @@ done
 #   tree/go.mod               read by spec.bats
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# The default isolation: every hyrun command of the run (the suite's, the
+# cleanup's) reads this hyrun.conf.
+if [[ -n $isolation ]]; then
+  printf '# Written by runc-suite.sh --isolation %s\nisolation = %s\n' \
+    "$isolation" "$isolation" > "$out/hyrun.conf"
+  export HYRUN_CONFIG=$out/hyrun.conf
+fi
 tree=$out/tree
 rm -rf "$tree" "$out/logs" "$out/tap"
 mkdir -p "$tree/tests" "$tree/contrib/cmd/recvtty" "$out/logs" "$out/tap"
@@ -139,6 +164,31 @@ echo DEBIAN_IMAGE=$out/images/debian.tar
 EOF
 chmod +x "$tree/tests/integration/get-images.sh"
 cp "$here/make-images.sh" "$out/images/made-by.sh"
+
+# With --isolation vm, a container must really run in a VM: its kernel is
+# not the host's.  Otherwise the whole run would silently test container
+# mode.
+check_vm_default ()
+{
+  local dir=$out/preflight kernel rc=0
+  rm -rf "$dir"
+  mkdir -p "$dir/bundle/rootfs"
+  tar -C "$dir/bundle/rootfs" -xf "$out/images/busybox.tar" &&
+    (cd "$dir/bundle" && "$runtime" spec) || die "cannot make the preflight bundle"
+  jq '.process.args = ["uname", "-r"] | .process.terminal = false' \
+    "$dir/bundle/config.json" > "$dir/config.json" &&
+    mv "$dir/config.json" "$dir/bundle/config.json"
+  kernel=$(timeout -k 5 60 "$runtime" --root "$dir/state" run -b "$dir/bundle" \
+             runc-suite-preflight < /dev/null 2> "$dir/stderr") || rc=$?
+  timeout 30 "$runtime" --root "$dir/state" delete -f runc-suite-preflight \
+    >/dev/null 2>&1 || true
+  ((rc == 0)) || die "a container does not run with isolation vm (exit $rc): $(head -c 2000 "$dir/stderr")"
+  [[ -n $kernel && $kernel != "$(uname -r)" ]] ||
+    die "isolation vm: the container ran on the host's kernel ($kernel)"
+  echo "runc-suite: isolation vm: containers run on the guest kernel $kernel"
+  rm -rf "$dir"
+}
+if [[ $isolation == vm ]]; then check_vm_default; fi
 
 # Tests no runtime can pass on this machine are made skips, with the
 # reason, in the staged copy (FILE|TEST NAME|REASON).
@@ -176,7 +226,7 @@ fi
 bats_args=(-t)
 [[ -n $filter ]] && bats_args+=(--filter "$filter")
 
-echo "runc-suite: runtime $runtime"
+echo "runc-suite: runtime $runtime${isolation:+, isolation $isolation by default ($HYRUN_CONFIG)}"
 echo "runc-suite: runc's suite from $src"
 echo "runc-suite: ${#selected[@]} files${filter:+, tests matching /$filter/}"
 
@@ -417,7 +467,7 @@ elapsed=$((SECONDS - start))
   echo "TAP version 13"
   echo "1..$total"
   cat "$results"
-  echo "# runtime: $runtime"
+  echo "# runtime: $runtime${isolation:+, isolation $isolation}"
   echo "# runc source: $src"
   echo "# $passed passed, $failed failed, $skipped skipped of $total in ${elapsed} s"
 } > "$out/results.tap"

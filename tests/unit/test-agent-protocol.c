@@ -409,6 +409,7 @@ test_request_roundtrip (void **state)
   _cleanup_config_ struct oci_config *c = small_config ();
   struct hy_agent_request in = { .kind = HY_AGENT_REQ_CREATE,
                                  .seq = 4294967295u,
+                                 .container_id = "test_busybox+1.x-y",
                                  .config = c,
                                  .streams = HY_AGENT_STDOUT
                                             | HY_AGENT_STDERR };
@@ -420,14 +421,24 @@ test_request_roundtrip (void **state)
   assert_int_equal (out.streams, HY_AGENT_STDOUT | HY_AGENT_STDERR);
   assert_string_equal (out.config->root->path, "/r");
   assert_string_equal (out.config->process->args[0], "sh");
+  assert_string_equal (out.container_id, "test_busybox+1.x-y");
+  assert_false (out.debug);
+  hy_agent_request_release (&out);
+
+  /* container_id is optional. */
+  in.container_id = NULL;
+  _cleanup_free_ char *anonymous = hy_agent_request_encode (&in, NULL);
+  decode_request (anonymous, &out);
+  assert_null (out.container_id);
   hy_agent_request_release (&out);
 
   in = (struct hy_agent_request){ .kind = HY_AGENT_REQ_EXEC, .seq = 2,
                                   .id = "e1", .process = c->process,
-                                  .streams = HY_AGENT_TTY };
+                                  .streams = HY_AGENT_TTY, .debug = true };
   _cleanup_free_ char *exec = hy_agent_request_encode (&in, NULL);
   decode_request (exec, &out);
   assert_int_equal (out.kind, HY_AGENT_REQ_EXEC);
+  assert_true (out.debug);
   assert_string_equal (out.id, "e1");
   assert_string_equal (out.process->cwd, "/");
   assert_int_equal (out.streams, HY_AGENT_TTY);
@@ -494,6 +505,15 @@ test_request_hostile (void **state)
       "\"root\":{\"path\":\"/\"},\"process\":{\"args\":[],\"cwd\":\"x\"}},"
       "\"streams\":[]}",
       true, "config: .process" },
+    { "{\"type\":\"create\",\"seq\":1,\"container_id\":\"a/b\","
+      "\"config\":{},\"streams\":[]}",
+      true, ".container_id: must match" },
+    { "{\"type\":\"create\",\"seq\":1,\"container_id\":\"..\","
+      "\"config\":{},\"streams\":[]}",
+      true, ".container_id: must match" },
+    { "{\"type\":\"create\",\"seq\":1,\"container_id\":7,"
+      "\"config\":{},\"streams\":[]}",
+      true, ".container_id: expected a string" },
     { "{\"type\":\"exec\",\"seq\":1,\"id\":\"init\",\"process\":{},"
       "\"streams\":[]}",
       true, "\"init\" is the container's init" },
@@ -526,6 +546,7 @@ test_request_hostile (void **state)
         assert_int_equal (r.seq, 1);
       expect_error (&err, cases[i].error);
       assert_null (r.config);
+      assert_null (r.container_id);
       assert_null (r.process);
       assert_null (r.id);
     }
@@ -547,10 +568,12 @@ test_response_roundtrip (void **state)
   (void) state;
   struct hy_agent_ps_entry ps[2] = {
     { .pid = 1, .ppid = 0, .uid = 0, .state = 'S', .cmd = "sh -c sleep" },
-    { .pid = 7, .ppid = 1, .uid = 1000, .state = 'R', .cmd = "sleep 10" },
+    { .pid = 7, .ppid = 1, .uid = 1000, .state = 'R', .cmd = "sleep 10",
+      .gid = 1001, .comm = "sleep it", .tty = "pts/3", .stat = "R+",
+      .elapsed_ms = UINT64_MAX, .cpu_ms = 5, .rss_kb = 6, .vsz_kb = 7 },
   };
   struct hy_agent_response in = { .seq = 5, .processes = ps,
-                                  .n_processes = 2 };
+                                  .n_processes = 2, .mem_total = 1 << 30 };
   _cleanup_free_ char *text
       = hy_agent_response_encode (&in, HY_AGENT_REQ_PS, NULL);
   struct hy_agent_response out;
@@ -562,6 +585,41 @@ test_response_roundtrip (void **state)
   assert_int_equal (out.processes[1].uid, 1000);
   assert_int_equal (out.processes[1].state, 'R');
   assert_string_equal (out.processes[1].cmd, "sleep 10");
+  assert_int_equal (out.processes[1].gid, 1001);
+  assert_string_equal (out.processes[1].comm, "sleep it");
+  assert_string_equal (out.processes[1].tty, "pts/3");
+  assert_string_equal (out.processes[1].stat, "R+");
+  assert_int_equal (out.processes[1].elapsed_ms, UINT64_MAX);
+  assert_int_equal (out.processes[1].cpu_ms, 5);
+  assert_int_equal (out.processes[1].rss_kb, 6);
+  assert_int_equal (out.processes[1].vsz_kb, 7);
+  assert_null (out.processes[0].tty);
+  assert_int_equal (out.mem_total, 1 << 30);
+  hy_agent_response_release (&out);
+  /* An older agent's entry: the details are optional. */
+  decode_response ("{\"type\":\"response\",\"seq\":1,\"processes\":[{"
+                   "\"pid\":1,\"ppid\":0,\"uid\":0,\"state\":\"S\","
+                   "\"cmd\":\"x\"}]}",
+                   HY_AGENT_REQ_PS, &out);
+  assert_null (out.processes[0].comm);
+  assert_null (out.processes[0].stat);
+  assert_int_equal (out.mem_total, 0);
+  hy_agent_response_release (&out);
+
+  char *lines[] = { "child process in init(): pid 1",
+                    "setns_init: about to exec `/bin/true`" };
+  in = (struct hy_agent_response){ .seq = 5, .pid = 42, .debug = lines,
+                                   .n_debug = 2 };
+  _cleanup_free_ char *ex = hy_agent_response_encode (&in, HY_AGENT_REQ_EXEC,
+                                                      NULL);
+  decode_response (ex, HY_AGENT_REQ_EXEC, &out);
+  assert_int_equal (out.pid, 42);
+  assert_int_equal (out.n_debug, 2);
+  assert_string_equal (out.debug[1], lines[1]);
+  hy_agent_response_release (&out);
+  decode_response ("{\"type\":\"response\",\"seq\":1,\"pid\":3}",
+                   HY_AGENT_REQ_CREATE, &out);
+  assert_int_equal (out.n_debug, 0);
   hy_agent_response_release (&out);
 
   in = (struct hy_agent_response){ .seq = 6, .signaled = true, .signal = 9 };
@@ -594,6 +652,45 @@ test_response_roundtrip (void **state)
 }
 
 static void
+expect_decode_error (const char *text, enum hy_agent_request_kind kind,
+                     const char *error)
+{
+  _cleanup_tree_ yajl_val doc = parse_ok (text);
+  struct hy_agent_response r;
+  hy_error_t err = NULL;
+  assert_true (hy_agent_response_decode (doc, kind, &r, &err) < 0);
+  expect_error (&err, error);
+  assert_null (r.debug);
+}
+
+static void
+expect_too_many_debug_lines (void)
+{
+  size_t n = HY_AGENT_MAX_DEBUG_LINES + 1;
+  char *text = xmalloc0 (n * 4 + 100);
+  char *p = text + sprintf (text, "{\"type\":\"response\",\"seq\":1,"
+                                  "\"pid\":2,\"debug\":[");
+  for (size_t i = 0; i < n; i++)
+    p += sprintf (p, "%s\"x\"", i ? "," : "");
+  strcpy (p, "]}");
+  expect_decode_error (text, HY_AGENT_REQ_EXEC, ".debug: more than 64 lines");
+  free (text);
+}
+
+static void
+expect_too_long_debug_line (void)
+{
+  size_t n = HY_AGENT_DEBUG_LINE_MAX + 1;
+  char *text = xmalloc0 (n + 100);
+  int k = sprintf (text, "{\"type\":\"response\",\"seq\":1,\"pid\":2,"
+                         "\"debug\":[\"");
+  memset (text + k, 'a', n);
+  strcpy (text + k + n, "\"]}");
+  expect_decode_error (text, HY_AGENT_REQ_CREATE, ".debug[0]: longer than");
+  free (text);
+}
+
+static void
 test_response_hostile (void **state)
 {
   (void) state;
@@ -608,6 +705,16 @@ test_response_hostile (void **state)
       ".pid" },
     { HY_AGENT_REQ_EXEC,
       "{\"type\":\"response\",\"seq\":1,\"pid\":2147483648}", ".pid" },
+    { HY_AGENT_REQ_EXEC,
+      "{\"type\":\"response\",\"seq\":1,\"pid\":2,\"debug\":\"x\"}",
+      ".debug: expected an array" },
+    { HY_AGENT_REQ_EXEC,
+      "{\"type\":\"response\",\"seq\":1,\"pid\":2,\"debug\":[\"a\",1]}",
+      ".debug[1]: expected a string" },
+    { HY_AGENT_REQ_CREATE,
+      "{\"type\":\"response\",\"seq\":1,\"pid\":2,\"debug\":"
+      "[\"ok\",\"forged\\ntime=\\\"x\\\" level=error\"]}",
+      ".debug[1]: a control character" },
     { HY_AGENT_REQ_START, "{\"type\":\"response\",\"seq\":1,\"error\":5}",
       ".error: expected a string" },
     { HY_AGENT_REQ_WAIT, "{\"type\":\"response\",\"seq\":1}",
@@ -633,6 +740,25 @@ test_response_hostile (void **state)
     { HY_AGENT_REQ_PS,
       "{\"type\":\"response\",\"seq\":1,\"processes\":[7]}",
       ".processes[0]: expected an object" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[{\"pid\":1,\"ppid\":0,"
+      "\"uid\":0,\"state\":\"S\",\"cmd\":\"x\",\"tty\":\"pts/0 x\"}]}",
+      ".processes[0].tty: not a printable word" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[{\"pid\":1,\"ppid\":0,"
+      "\"uid\":0,\"state\":\"S\",\"cmd\":\"x\",\"comm\":\"a\\u001bb\"}]}",
+      ".processes[0].comm: not printable" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[{\"pid\":1,\"ppid\":0,"
+      "\"uid\":0,\"state\":\"S\",\"cmd\":\"x\",\"stat\":\"Ss+<NlLxx\"}]}",
+      ".processes[0].stat: longer than" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[{\"pid\":1,\"ppid\":0,"
+      "\"uid\":0,\"state\":\"S\",\"cmd\":\"x\",\"gid\":4294967296}]}",
+      ".processes[0].gid" },
+    { HY_AGENT_REQ_PS,
+      "{\"type\":\"response\",\"seq\":1,\"processes\":[],\"mem_total\":-1}",
+      ".mem_total" },
     { HY_AGENT_REQ_STATS,
       "{\"type\":\"response\",\"seq\":1,\"memory\":{\"total\":1,\"free\":1},"
       "\"pids\":1,\"cpu_ns\":1}",
@@ -651,8 +777,11 @@ test_response_hostile (void **state)
         fail_msg ("accepted %s", cases[i].text);
       expect_error (&err, cases[i].error);
       assert_null (r.processes);
+      assert_null (r.debug);
       assert_null (r.error);
     }
+  expect_too_many_debug_lines ();
+  expect_too_long_debug_line ();
   /* A cmd longer than the bound. */
   size_t n = 8192;
   char *text = xmalloc0 (n + 200);
