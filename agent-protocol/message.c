@@ -46,6 +46,24 @@ nesting_depth (const char *s, size_t len, size_t limit)
   return deepest;
 }
 
+/* yajl's message quotes the text around the error: the peer's bytes must
+ * reach no terminal or log as they are.  Printable ASCII stays, anything
+ * else becomes '?', runs of spaces one. */
+static void
+sanitize_message (char *msg)
+{
+  char *o = msg;
+  for (const char *p = msg; *p; p++)
+    {
+      unsigned char c = (unsigned char) *p;
+      char out = c >= 0x20 && c < 0x7f ? (char) c : '?';
+      if (out == ' ' && o > msg && o[-1] == ' ')
+        continue;
+      *o++ = out;
+    }
+  *o = '\0';
+}
+
 int
 hy_agent_parse (const char *body, size_t len, yajl_val *doc,
                 const char **type, hy_error_t *err)
@@ -57,7 +75,10 @@ hy_agent_parse (const char *body, size_t len, yajl_val *doc,
                      HY_AGENT_MAX_DEPTH);
   yajl_val v = NULL;
   if (oci_json_parse (body, &v, err) < 0)
-    return -1;
+    {
+      sanitize_message ((*err)->msg);
+      return -1;
+    }
   yajl_val t = oci_json_member (v, "type");
   int r = 0;
   if (!YAJL_IS_OBJECT (v))

@@ -203,6 +203,37 @@ int procfs_stats (struct agent *a, struct hy_agent_response *r,
 /* Watch <cgroup>/memory.events; nothing without a cgroup. */
 int oom_watch (struct agent *a, hy_error_t *err);
 
+/* ---- fault injection (fault.c) ---- */
+
+enum agent_fault
+{
+  FAULT_NONE,
+  FAULT_AGENT_START,       /* crash before the ready connection */
+  FAULT_AGENT_CREATE,      /* crash on the create request */
+  FAULT_AGENT_RUNNING,     /* crash while the container runs */
+  FAULT_KERNEL_PANIC,      /* the kernel panics while the container runs */
+  FAULT_HOSTILE_HELLO,     /* a hello with a mistyped version */
+  FAULT_HOSTILE_OVERSIZED, /* create answered by a frame over 1 MiB */
+  FAULT_HOSTILE_GARBAGE,   /* a frame that is not JSON, while running */
+  AGENT_FAULTS
+};
+
+struct agent_opts;
+
+/* PID 1: the kernel command line.  hyrun.floor powers off right here;
+ * hyrun.fault=<point> sets o->fault (an unknown point is an error). */
+int agent_read_cmdline (struct agent_opts *o, hy_error_t *err);
+/* Crash for real (abort) when `point` is the injected fault. */
+void fault_crash_at (const struct agent *a, enum agent_fault point);
+/* The bogus hello of hostile.hello, else NULL. */
+char *fault_hello (const struct agent *a, size_t *len);
+/* A request is about to run: the fault may take it over (true: it did,
+ * nothing is answered). */
+bool fault_on_request (struct conn *c, const struct hy_agent_request *req);
+/* The container's init was released: the faults of a running container
+ * strike a moment later. */
+void fault_container_running (struct agent *a);
+
 /* ---- the agent (main.c) ---- */
 
 struct agent_opts
@@ -213,6 +244,7 @@ struct agent_opts
   const char *cgroup;     /* a cgroup2 directory for the container, or NULL */
   int ready_timeout_ms;
   bool verbose;
+  enum agent_fault fault; /* hyrun.fault= on the kernel command line */
 };
 
 struct agent
@@ -224,6 +256,7 @@ struct agent
   struct hy_vm_watch sigchld;
   struct hy_vm_watch oom;
   struct hy_vm_watch ready_retry; /* timerfd while the host is not there */
+  struct hy_vm_watch fault_timer; /* a running container's fault */
   int ready_waited_ms;
   uint64_t oom_kills;
   char kernel[65];

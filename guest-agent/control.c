@@ -197,6 +197,11 @@ handle_request (struct conn *c, yajl_val doc)
       return;
     }
   resp.seq = req.seq;
+  if (fault_on_request (c, &req))
+    {
+      hy_agent_request_release (&req);
+      return;
+    }
   int r = dispatch (a, c, &req, &resp, &answered, &err);
   if (r < 0)
     {
@@ -264,7 +269,9 @@ control_accept (struct agent *a, int fd, bool ready, hy_error_t *err)
   c->next = a->conns;
   a->conns = c;
   size_t len;
-  char *hello = hy_agent_hello_encode (a->kernel, &len);
+  char *hello = fault_hello (a, &len);
+  if (hello == NULL)
+    hello = hy_agent_hello_encode (a->kernel, &len);
   queue (c, hello, len);
   if (c->dead)
     return hy_error (err, EPIPE, "the host closed the connection at once");

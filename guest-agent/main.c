@@ -252,14 +252,35 @@ connect_ready (struct agent *a, hy_error_t *err)
   return 0;
 }
 
+/* As PID 1 the kernel command line comes first (hyrun.floor ends the VM
+ * there); its errors wait for the console, which pid1_setup opens. */
+static int
+setup_pid1 (struct agent *a, hy_error_t *err)
+{
+  hy_error_t cmdline_err = NULL;
+  agent_read_cmdline (&a->o, &cmdline_err);
+  if (pid1_setup (&a->o, err) < 0)
+    {
+      hy_error_release (&cmdline_err);
+      return -1;
+    }
+  if (cmdline_err)
+    {
+      *err = cmdline_err;
+      return -1;
+    }
+  fault_crash_at (a, FAULT_AGENT_START);
+  return 0;
+}
+
 static int
 setup (struct agent *a, hy_error_t *err)
 {
   struct utsname u;
+  if (a->o.pid1 && setup_pid1 (a, err) < 0)
+    return -1;
   if (uname (&u) == 0)
     snprintf (a->kernel, sizeof (a->kernel), "%s", u.release);
-  if (a->o.pid1 && pid1_setup (&a->o, err) < 0)
-    return -1;
   a->epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (a->epfd < 0)
     return hy_error_errno (err, "epoll_create1");
@@ -387,6 +408,7 @@ main (int argc, char **argv)
            .cgroup = DEFAULT_CGROUP,
            .ready_timeout_ms = 10000 },
     .epfd = -1,
+    .fault_timer = { .fd = -1 },
   };
   int r = parse_options (argc, argv, &a.o);
   if (r != 0)

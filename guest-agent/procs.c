@@ -121,6 +121,8 @@ release_gate (struct proc *p)
     agent_log ("release process \"%s\": %s", p->id, strerror (errno));
   close (p->gate_fd);
   p->gate_fd = -1;
+  if (p->is_init)
+    fault_container_running (p->agent);
   if (p->start_conn)
     {
       const struct hy_agent_response r = { .seq = p->start_seq };

@@ -249,8 +249,8 @@ read_hello (struct hy_agent_conn *c, int timeout_ms, hy_error_t *err)
   struct hy_agent_hello h = { 0 };
   int r = 0;
   if (!str_eq (type, "hello"))
-    r = hy_error (err, EPROTO, PROTOCOL_ERROR ": expected a hello, got \"%s\"",
-                  type);
+    r = hy_error (err, EPROTO,
+                  PROTOCOL_ERROR ": expected a hello, got \"%.64s\"", type);
   else if (hy_agent_hello_decode (doc, &h, err) < 0)
     r = protocol_error (err);
   else if (h.version != HY_AGENT_VERSION)

@@ -187,12 +187,32 @@ open_log (const struct hy_machine *m, const char *name, hy_error_t *err)
   return fd;
 }
 
+/* $HYRUN_GUEST_FAULT: a fault the guest agent injects (tests); one word
+ * of the kernel command line. */
+static int
+guest_fault (const char **out, hy_error_t *err)
+{
+  const char *f = getenv ("HYRUN_GUEST_FAULT");
+  *out = NULL;
+  if (f == NULL || *f == '\0')
+    return 0;
+  size_t n = strlen (f);
+  if (n > 64 || strspn (f, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+    return hy_error (err, EINVAL, "vm: $HYRUN_GUEST_FAULT: \"%.64s\" is not "
+                                  "a fault point ([a-z0-9._-], up to 64)",
+                     f);
+  *out = f;
+  return 0;
+}
+
 static int
 start_qemu (struct hy_machine *m, int vhost_fd, hy_error_t *err)
 {
   _cleanup_free_ char *kernel = NULL;
   _cleanup_free_ char *initrd = NULL;
-  if (hy_machine_find_assets (&kernel, &initrd, err) < 0)
+  const char *fault;
+  if (hy_machine_find_assets (&kernel, &initrd, err) < 0
+      || guest_fault (&fault, err) < 0)
     return -1;
   _cleanup_free_ char *share = xasprintf ("%s/%s", m->dir, HY_VM_SHARE);
   _cleanup_free_ char *console
@@ -210,6 +230,7 @@ start_qemu (struct hy_machine *m, int vhost_fd, hy_error_t *err)
     .vsock_fd = vhost_fd,
     .share_dir = share,
     .console_log = console,
+    .guest_fault = fault,
   };
   return hy_qemu_spawn (&spec, log, &m->qemu_pid, &m->qemu_pidfd, err);
 }
@@ -248,23 +269,16 @@ hy_machine_start (struct hy_machine *m, const char *state_dir,
 
 /* ---- why a guest died ---- */
 
+/* How far back a kernel panic is looked for in the console. */
+#define PANIC_SEARCH_BYTES (64 * 1024)
+#define PANIC_LINE "Kernel panic - not syncing"
+
+/* One line for the log: printable ASCII, newlines as " | ". */
 static char *
-log_tail (const struct hy_machine *m, const char *name)
+one_line (const char *buf, size_t n)
 {
-  _cleanup_free_ char *path = xasprintf ("%s/%s", m->dir, name);
-  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return NULL;
-  off_t size = lseek (fd, 0, SEEK_END);
-  off_t from = size > LOG_TAIL_BYTES ? size - LOG_TAIL_BYTES : 0;
-  char buf[LOG_TAIL_BYTES + 1];
-  ssize_t n = pread (fd, buf, LOG_TAIL_BYTES, from);
-  if (n <= 0)
-    return NULL;
-  buf[n] = '\0';
-  /* One line for the log: printable, newlines as " | ". */
-  char *out = xmalloc0 ((size_t) n * 3 + 1), *o = out;
-  for (ssize_t i = 0; i < n; i++)
+  char *out = xmalloc0 (n * 3 + 1), *o = out;
+  for (size_t i = 0; i < n; i++)
     {
       unsigned char ch = (unsigned char) buf[i];
       if (ch == '\n')
@@ -277,6 +291,42 @@ log_tail (const struct hy_machine *m, const char *name)
     }
   *o = '\0';
   return out;
+}
+
+/* A kernel panic's call trace and registers say nothing to a user: the
+ * text ends with the panic's line when there is one. */
+static size_t
+end_at_panic (const char *buf, size_t n)
+{
+  const char *last = NULL;
+  const char *p = buf;
+  while ((p = memmem (p, n - (size_t) (p - buf), PANIC_LINE,
+                      strlen (PANIC_LINE))))
+    last = p++;
+  if (last == NULL)
+    return n;
+  const char *nl = memchr (last, '\n', n - (size_t) (last - buf));
+  return nl ? (size_t) (nl - buf) : n;
+}
+
+/* The last LOG_TAIL_BYTES of a log (of the console: up to its panic), as
+ * one line. */
+static char *
+log_tail (const struct hy_machine *m, const char *name)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/%s", m->dir, name);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  off_t size = lseek (fd, 0, SEEK_END);
+  off_t from = size > PANIC_SEARCH_BYTES ? size - PANIC_SEARCH_BYTES : 0;
+  _cleanup_free_ char *buf = xmalloc0 (PANIC_SEARCH_BYTES + 1);
+  ssize_t n = pread (fd, buf, PANIC_SEARCH_BYTES, from);
+  if (n <= 0)
+    return NULL;
+  size_t end = end_at_panic (buf, (size_t) n);
+  size_t start = end > LOG_TAIL_BYTES ? end - LOG_TAIL_BYTES : 0;
+  return one_line (buf + start, end - start);
 }
 
 static bool
@@ -309,12 +359,26 @@ hy_machine_died (struct hy_machine *m, const char *what, hy_error_t *err)
                    qemu && *qemu ? "; QEMU: " : "", qemu ? qemu : "");
 }
 
+static bool
+qemu_exits_within (const struct hy_machine *m, int ms)
+{
+  struct pollfd p = { .fd = m->qemu_pidfd, .events = POLLIN };
+  return m->qemu_pidfd < 0 || poll (&p, 1, ms) > 0;
+}
+
+int
+hy_machine_agent_lost (struct hy_machine *m, const char *what,
+                       hy_error_t *err)
+{
+  qemu_exits_within (m, 1000);
+  return hy_machine_died (m, what, err);
+}
+
 int
 hy_machine_gone (struct hy_machine *m, const char *when, hy_error_t *err)
 {
   /* The back-end follows QEMU out at once; QEMU's exit says more. */
-  struct pollfd p = { .fd = m->qemu_pidfd, .events = POLLIN };
-  bool qemu_gone = m->qemu_pidfd < 0 || poll (&p, 1, 2000) > 0;
+  bool qemu_gone = qemu_exits_within (m, 2000);
   char what[128];
   snprintf (what, sizeof (what), "%s%s%s",
             qemu_gone ? "the VM exited" : "the vsock back-end exited",

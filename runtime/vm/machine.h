@@ -50,6 +50,11 @@ int hy_machine_wait_ready (struct hy_machine *m, int timeout_ms, int *conn,
  * the agent's connection closed), with what the logs say. */
 int hy_machine_died (struct hy_machine *m, const char *what, hy_error_t *err);
 
+/* hy_machine_died for the agent's connection lost: a guest going down
+ * closes it, so QEMU gets a moment to exit first and the error says how. */
+int hy_machine_agent_lost (struct hy_machine *m, const char *what,
+                           hy_error_t *err);
+
 /* hy_machine_died for QEMU or the back-end having exited ("the VM exited
  * <when>"). */
 int hy_machine_gone (struct hy_machine *m, const char *when, hy_error_t *err);

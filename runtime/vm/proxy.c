@@ -106,7 +106,7 @@ int
 hy_vm_proxy_open_agent (struct hy_vm_proxy *p, int fd, hy_error_t *err)
 {
   if (hy_agent_conn_open (fd, HY_VM_CONNECT_TIMEOUT_MS, &p->agent, err) < 0)
-    return hy_error_prepend (err, "vm: guest agent");
+    return hy_vm_proxy_call_failed (p, NULL, err);
   hy_agent_conn_set_callbacks (p->agent, on_response, on_event, p);
   return 0;
 }
@@ -352,9 +352,28 @@ agent_gone (struct hy_vm_proxy *p, hy_error_t why, hy_error_t *err)
   _cleanup_free_ char *what
       = xasprintf ("the guest agent's connection %s%s",
                    text ? "failed: " : "closed", text ? text : "");
-  if (p->machine)
+  if (p->machine == NULL)
+    return hy_error (err, ECONNRESET, "vm: %s", what);
+  if (why)
     return hy_machine_died (p->machine, what, err);
-  return hy_error (err, ECONNRESET, "vm: %s", what);
+  return hy_machine_agent_lost (p->machine, what, err);
+}
+
+int
+hy_vm_proxy_call_failed (struct hy_vm_proxy *p, const char *context,
+                         hy_error_t *err)
+{
+  int e = (*err)->errnum;
+  if (p->machine == NULL || (e != ECONNRESET && e != ETIMEDOUT))
+    return context ? hy_error_prepend (err, "vm: %s", context)
+                   : hy_error_prepend (err, "vm");
+  _cleanup_free_ char *what = context
+                                  ? xasprintf ("%s: %s", context, (*err)->msg)
+                                  : xstrdup ((*err)->msg);
+  hy_error_release (err);
+  if (e == ETIMEDOUT)
+    return hy_machine_died (p->machine, what, err);
+  return hy_machine_agent_lost (p->machine, what, err);
 }
 
 int

@@ -49,7 +49,8 @@ void hy_vm_proxy_release (struct hy_vm_proxy *p);
 /* All signals blocked, read from a signalfd. */
 int hy_vm_proxy_block_signals (struct hy_vm_proxy *p, hy_error_t *err);
 
-/* Take a control connection (fd), hello read; callbacks set. */
+/* Take a control connection (fd), hello read; callbacks set.  Errors as
+ * hy_vm_proxy_call_failed's. */
 int hy_vm_proxy_open_agent (struct hy_vm_proxy *p, int fd, hy_error_t *err);
 
 /* A host pty: its master goes to create/exec (PTY) and on to the console
@@ -58,6 +59,14 @@ int hy_vm_proxy_open_agent (struct hy_vm_proxy *p, int fd, hy_error_t *err);
 int hy_vm_proxy_open_console (struct hy_vm_proxy *p,
                               const struct oci_process *process,
                               hy_error_t *err);
+
+/* A call to the agent failed: "vm: <context>: " goes before the error
+ * (context may be NULL).  When the agent's connection closed or it did
+ * not answer in time, and this proxy runs the machine, the error also
+ * says what became of the guest: QEMU's exit, the console's last words.
+ * Returns -1. */
+int hy_vm_proxy_call_failed (struct hy_vm_proxy *p, const char *context,
+                             hy_error_t *err);
 
 /* HY_AGENT_* bits of the streams this process uses. */
 unsigned hy_vm_proxy_streams (const struct hy_vm_proxy *p);

@@ -98,7 +98,10 @@ hy_qemu_argv (const struct hy_qemu_spec *s)
   push (&a, "-initrd");
   push (&a, "%s", s->initrd);
   push (&a, "-append");
-  push (&a, GUEST_CMDLINE);
+  if (s->guest_fault)
+    push (&a, GUEST_CMDLINE " hyrun.fault=%s", s->guest_fault);
+  else
+    push (&a, GUEST_CMDLINE);
   push (&a, "-chardev");
   push (&a, "socket,id=vsock,fd=%d", s->vsock_fd);
   push (&a, "-device");

@@ -29,6 +29,7 @@ struct hy_qemu_spec
   int vsock_fd;           /* connected vhost-user socket, passed on */
   const char *share_dir;  /* exported read-write over 9p */
   const char *console_log; /* the guest's serial console goes here */
+  const char *guest_fault; /* NULL, or hyrun.fault=<it> for the agent */
 };
 
 /* "kvm" when $HYRUN_VM_ACCEL says so or the CPU has vmx/svm and /dev/kvm

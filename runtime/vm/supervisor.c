@@ -108,7 +108,8 @@ create_in_guest (struct supervisor *s, hy_error_t *err)
   int r = hy_agent_call (s->p.agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err);
   hy_vm_guest_config_release (&g);
   if (r < 0)
-    return hy_error_prepend (err, "vm: create the container in the guest");
+    return hy_vm_proxy_call_failed (&s->p, "create the container in the guest",
+                                    err);
   hy_vm_proxy_forward_debug (&s->p, &resp);
   hy_agent_response_release (&resp);
   return hy_vm_proxy_attach_streams (&s->p, err);
@@ -183,7 +184,8 @@ start_in_guest (struct supervisor *s, hy_error_t *err)
   struct hy_agent_request req = { .kind = HY_AGENT_REQ_START };
   struct hy_agent_response resp;
   if (hy_agent_call (s->p.agent, &req, HY_VM_CALL_TIMEOUT_MS, &resp, err) < 0)
-    return -1;
+    return hy_vm_proxy_call_failed (&s->p, "start the container in the guest",
+                                    err);
   hy_agent_response_release (&resp);
   return hy_vm_proxy_send_wait (&s->p, err);
 }
@@ -231,9 +233,8 @@ hy_vm_supervise (struct hy_init_args *a)
   a->sync_fd = s.p.sync_fd = -1;
   if (run (&s, &err) < 0)
     {
-      _cleanup_free_ char *text = hy_error_text (err);
-      fprintf (stderr, "hyrun: %s\n", text);
-      hy_log_error ("%s", text);
+      /* To --log and to the container's stderr. */
+      hy_log_fail (&err);
       finish (&s, 255);
     }
   finish (&s, s.p.exit_code);
