@@ -24,6 +24,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "oci/state.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/init.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/sysctl.h"
@@ -354,6 +355,10 @@ prepare_init (struct creation *k, hy_error_t *err)
     return hy_error_prepend (err, "config");
   if (k->agent->o.cgroup)
     {
+      /* The container's /dev as container mode's cgroup allows it. */
+      if (hy_cgroup_v2_apply_device_rules (k->agent->o.cgroup,
+                                           c->linux_->resources, err) < 0)
+        return hy_error_prepend (err, "config: .linux.resources.devices");
       _cleanup_free_ char *path
           = xasprintf ("%s/cgroup.procs", k->agent->o.cgroup);
       k->cgroup_fd = open (path, O_WRONLY | O_CLOEXEC);

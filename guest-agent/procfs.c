@@ -269,7 +269,8 @@ tty_name (int tty_nr)
   if (tty_nr == 0)
     return NULL;
   unsigned major = ((unsigned) tty_nr >> 8) & 0xfff;
-  unsigned minor = ((unsigned) tty_nr & 0xff) | (((unsigned) tty_nr >> 12) & 0xfff00);
+  unsigned minor
+      = ((unsigned) tty_nr & 0xff) | (((unsigned) tty_nr >> 12) & 0xfff00);
   if (major >= 136 && major <= 143)
     return xasprintf ("pts/%u", (major - 136) * 256 + minor);
   if (major == 4)
@@ -332,11 +333,12 @@ ps_numbers (const struct proc_stat *st, uint64_t now_ms,
   long hz = sysconf (_SC_CLK_TCK);
   long page = sysconf (_SC_PAGESIZE);
   uint64_t tick_ms = 1000 / (uint64_t) (hz > 0 ? hz : 100);
+  uint64_t page_kb = (uint64_t) (page > 0 ? page : 4096) / 1024;
   uint64_t started = st->starttime * tick_ms;
   e->elapsed_ms = now_ms > started ? now_ms - started : 0;
   e->cpu_ms = (st->utime + st->stime) * tick_ms;
   e->vsz_kb = st->vsize / 1024;
-  e->rss_kb = st->rss > 0 ? (uint64_t) st->rss * (uint64_t) (page > 0 ? page : 4096) / 1024 : 0;
+  e->rss_kb = st->rss > 0 ? (uint64_t) st->rss * page_kb : 0;
 }
 
 static int

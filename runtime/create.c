@@ -138,40 +138,6 @@ make_exec_fifo (struct creation *c, hy_error_t *err)
 
 /* ---- cgroup ---- */
 
-/* What every container may use whatever its rules say, as runc allows:
- * mknod of anything, the default devices, ptys. */
-#define ANY_MAJOR(t) { .allow = true, .type = t, .access = "m" }
-#define DEVICE(t, maj, min)                                                   \
-  { .allow = true, .type = t, .major = maj, .has_major = true,                \
-    .minor = min, .has_minor = min >= 0, .access = "rwm" }
-static const struct oci_device_rule default_device_rules[] = {
-  ANY_MAJOR ('c'),     ANY_MAJOR ('b'),     DEVICE ('c', 1, 3),
-  DEVICE ('c', 1, 8),  DEVICE ('c', 1, 7),  DEVICE ('c', 5, 0),
-  DEVICE ('c', 1, 5),  DEVICE ('c', 1, 9),  DEVICE ('c', 136, -1),
-  DEVICE ('c', 5, 2),
-};
-#define N_DEFAULT_RULES                                                       \
-  (sizeof (default_device_rules) / sizeof (default_device_rules[0]))
-
-/* The config's device rules, then the defaults.  As in runc, a device of
- * linux.devices gets its node but no rule: access to it is what
- * linux.resources.devices grants (Docker, podman and containerd send an
- * allow rule with each device they add). */
-static struct oci_device_rule *
-device_rules (const struct oci_linux *l, size_t *n)
-{
-  const struct oci_resources *r = l ? l->resources : NULL;
-  size_t n_config = r ? r->n_devices : 0;
-  struct oci_device_rule *rules
-      = xmalloc0 ((n_config + N_DEFAULT_RULES) * sizeof (*rules));
-  if (n_config)
-    memcpy (rules, r->devices, n_config * sizeof (*rules));
-  memcpy (rules + n_config, default_device_rules,
-          sizeof (default_device_rules));
-  *n = n_config + N_DEFAULT_RULES;
-  return rules;
-}
-
 /* A cgroupsPath shared with other processes works, but runc warns. */
 static void
 warn_if_not_empty (struct hy_cgroup *cg)
@@ -194,7 +160,7 @@ make_cgroup (struct creation *c, hy_error_t *err)
   if (l && l->resources)
     res = *l->resources;
   _cleanup_free_ struct oci_device_rule *rules
-      = device_rules (l, &res.n_devices);
+      = hy_cgroup_device_rules (l ? l->resources : NULL, &res.n_devices);
   res.devices = rules;
   res.has_devices = true;
   if (hy_cgroup_create (l ? l->cgroups_path : NULL, c->o->id, 0, &res,

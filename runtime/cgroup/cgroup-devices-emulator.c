@@ -107,3 +107,46 @@ hy_cg_dev_state_release (struct hy_cg_dev_state *s)
   s->ex = NULL;
   s->n = 0;
 }
+
+/* ---- the rules a container gets ---- */
+
+/* What every container may use whatever its rules say, as runc allows:
+ * mknod of anything, the default devices, ptys. */
+#define ANY_MAJOR(t) { .allow = true, .type = t, .access = "m" }
+#define DEVICE(t, maj, min)                                                   \
+  { .allow = true, .type = t, .major = maj, .has_major = true,                \
+    .minor = min, .has_minor = min >= 0, .access = "rwm" }
+static const struct oci_device_rule default_device_rules[] = {
+  ANY_MAJOR ('c'),     ANY_MAJOR ('b'),     DEVICE ('c', 1, 3),
+  DEVICE ('c', 1, 8),  DEVICE ('c', 1, 7),  DEVICE ('c', 5, 0),
+  DEVICE ('c', 1, 5),  DEVICE ('c', 1, 9),  DEVICE ('c', 136, -1),
+  DEVICE ('c', 5, 2),
+};
+#define N_DEFAULT_RULES                                                       \
+  (sizeof (default_device_rules) / sizeof (default_device_rules[0]))
+
+struct oci_device_rule *
+hy_cgroup_device_rules (const struct oci_resources *r, size_t *n)
+{
+  size_t n_config = r ? r->n_devices : 0;
+  struct oci_device_rule *rules
+      = xmalloc0 ((n_config + N_DEFAULT_RULES) * sizeof (*rules));
+  if (n_config)
+    memcpy (rules, r->devices, n_config * sizeof (*rules));
+  memcpy (rules + n_config, default_device_rules,
+          sizeof (default_device_rules));
+  *n = n_config + N_DEFAULT_RULES;
+  return rules;
+}
+
+int
+hy_cgroup_v2_apply_device_rules (const char *dir,
+                                 const struct oci_resources *r,
+                                 hy_error_t *err)
+{
+  size_t n;
+  struct oci_device_rule *rules = hy_cgroup_device_rules (r, &n);
+  int ret = hy_cg_devices_bpf_apply (dir, rules, n, err);
+  free (rules);
+  return ret;
+}

@@ -99,6 +99,20 @@ int hy_cgroup_apply_resources (struct hy_cgroup *cg,
                                const struct oci_resources *res,
                                hy_error_t *err);
 
+/* linux.resources.devices (r may be NULL), then the rules every container
+ * gets (mknod, the default devices, ptys); caller frees.  As in runc, a
+ * device of linux.devices gets its node but no rule: access to it is what
+ * linux.resources.devices grants (Docker, podman and containerd send an
+ * allow rule with each device they add). */
+struct oci_device_rule *hy_cgroup_device_rules (const struct oci_resources *r,
+                                                size_t *n);
+
+/* Those rules as the eBPF device filter of the cgroup2 directory `dir`
+ * (the guest agent's container cgroup). */
+int hy_cgroup_v2_apply_device_rules (const char *dir,
+                                     const struct oci_resources *r,
+                                     hy_error_t *err);
+
 /* Move pid into the cgroup.  `sub` (exec --cgroup) is NULL, a path below
  * the container's cgroup, or "ctrl[,ctrl...]:path" to use the sub-cgroup
  * only in the v1 hierarchies of those controllers; it must exist. */

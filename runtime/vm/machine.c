@@ -250,6 +250,10 @@ hy_machine_start (struct hy_machine *m, const char *state_dir,
       = xasprintf ("%s_%d", m->vsock_path, HY_VM_AGENT_PORT);
   if (hy_vm_share_prepare (c, rootfs, share, err) < 0)
     return hy_error_prepend (err, "vm");
+  /* Relative bind sources are bound: from here nothing, QEMU included,
+   * may keep create's directory busy. */
+  if (chdir ("/") < 0)
+    return hy_error_errno (err, "vm: chdir to /");
   m->ready_fd = listen_unix (ready, err);
   if (m->ready_fd < 0)
     return -1;

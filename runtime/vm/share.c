@@ -116,6 +116,14 @@ hy_vm_guest_config_init (struct hy_vm_guest_config *g,
   g->linux_ = *c->linux_;
   g->linux_.cgroups_path = NULL;
   g->linux_.resources = NULL;
+  const struct oci_resources *r = c->linux_->resources;
+  if (r && r->n_devices > 0)
+    {
+      g->resources = (struct oci_resources){ .devices = r->devices,
+                                             .n_devices = r->n_devices,
+                                             .has_devices = true };
+      g->linux_.resources = &g->resources;
+    }
   g->namespaces = xmalloc0 ((g->linux_.n_namespaces + 1)
                             * sizeof (*g->namespaces));
   for (size_t i = 0; i < g->linux_.n_namespaces; i++)

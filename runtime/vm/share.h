@@ -10,7 +10,8 @@
  * made a slave), so the host never sees them and they vanish with it.
  * The config the agent gets is rewritten to match (docs/AGENT-PROTOCOL.md):
  * root.path and bind sources point into the share; namespace paths,
- * cgroupsPath and resources are dropped (they are the host's), and so are
+ * cgroupsPath and resources but the device rules are dropped (they are the
+ * host's; the device rules are the container's /dev), and so are
  * the hooks the host runs: only startContainer hooks stay, which run in
  * the container, in the guest. */
 #ifndef HYRUN_VM_SHARE_H
@@ -34,6 +35,7 @@ struct hy_vm_guest_config
   struct oci_config config;
   struct oci_root root;
   struct oci_linux linux_;
+  struct oci_resources resources;
   struct oci_hooks hooks;
   struct oci_mount *mounts;
   struct oci_namespace *namespaces;

@@ -98,9 +98,9 @@ create_in_guest (struct supervisor *s, hy_error_t *err)
   hy_vm_guest_config_init (&g, s->a->config);
   /* state_dir is <root>/<id> */
   const char *slash = strrchr (s->a->state_dir, '/');
+  const char *id = slash ? slash + 1 : s->a->state_dir;
   struct hy_agent_request req = { .kind = HY_AGENT_REQ_CREATE,
-                                  .container_id = (char *) (slash ? slash + 1
-                                                                  : s->a->state_dir),
+                                  .container_id = (char *) id,
                                   .config = &g.config,
                                   .streams = hy_vm_proxy_streams (&s->p),
                                   .debug = hy_log_debug_enabled () };
@@ -142,7 +142,8 @@ prepare (struct supervisor *s, hy_error_t *err)
   if (hy_vm_proxy_block_signals (&s->p, err) < 0 || hy_init_enter (s->a, err) < 0
       || hy_init_runtime_hooks (s->a, &s->state, err) < 0
       || create_container_hooks (s, err) < 0
-      || (s->p.terminal && hy_vm_proxy_open_console (&s->p, c->process, err) < 0)
+      || (s->p.terminal
+          && hy_vm_proxy_open_console (&s->p, c->process, err) < 0)
       || boot (s, err) < 0 || create_in_guest (s, err) < 0
       || hy_fault ("vm.create", err) < 0)
     return -1;

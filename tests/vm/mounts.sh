@@ -1,7 +1,8 @@
 #!/bin/bash
 # VM mode: bind mounts reach the guest as in container mode.
 #   a relative bind source resolves against the directory hyrun ran in
-#   (not the rootfs, where createContainer hooks run)
+#   (not the rootfs, where createContainer hooks run), which the VM then
+#   does not keep busy
 #   a container with a user namespace (rootfs owned by the mapped uid)
 #   reaches its rootfs and a bind source only host root can read
 set -euo pipefail
@@ -17,6 +18,19 @@ edit_config "$b" '.mounts += [{"source": "data", "destination": "/mnt/data",
 [[ $(cat "$tmp/rc") == 0 && $(cat "$tmp/out") == from-the-host ]] ||
   fail "relative bind source: exit $(cat "$tmp/rc"): $(cat "$tmp/out" "$tmp/err")"
 echo "ok: relative bind source"
+
+# Once the share is made, neither the supervisor nor QEMU keeps the
+# directory hyrun ran in busy (it may be unmounted).
+edit_config "$b" '.process.args = ["sleep", "1000"]'
+(cd "$tmp/work" && hy run -d -b "$b" m3 < /dev/null > /dev/null)
+supervisor=$(hy state m3 | jq -r .pid)
+qemu=$(pgrep -f "qemu-system-x86_64.*$root/m3/")
+for pid in "$supervisor" $qemu; do
+  [[ $(readlink "/proc/$pid/cwd") == / ]] ||
+    fail "pid $pid ($(cat "/proc/$pid/comm")) works in $(readlink "/proc/$pid/cwd")"
+done
+hy delete -f m3
+echo "ok: the VM does not keep hyrun's directory busy"
 
 # A user namespace: root in the container is uid 100000 on the share; the
 # bind source is a directory inside one only host root may enter.
