@@ -280,7 +280,10 @@ void agent_bury (struct agent *a);
 
 /* ---- PID 1 (pid1.c) ---- */
 
+/* Everything but the share. */
 int pid1_setup (const struct agent_opts *o, hy_error_t *err);
+/* The host's 9p share at o->share (a failure is logged). */
+void pid1_mount_share (const struct agent_opts *o);
 __attribute__ ((noreturn)) void pid1_power_off (void);
 
 #endif

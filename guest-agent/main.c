@@ -285,9 +285,13 @@ setup (struct agent *a, hy_error_t *err)
   if (a->epfd < 0)
     return hy_error_errno (err, "epoll_create1");
   if (setup_signals (a, err) < 0 || setup_listeners (a, err) < 0
-      || oom_watch (a, err) < 0)
+      || oom_watch (a, err) < 0 || connect_ready (a, err) < 0)
     return -1;
-  return connect_ready (a, err);
+  /* While the host reads the hello and sends create: no request is read
+   * before the loop runs. */
+  if (a->o.pid1)
+    pid1_mount_share (&a->o);
+  return 0;
 }
 
 static int

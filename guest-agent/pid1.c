@@ -19,7 +19,11 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 
-#define NINEP_OPTIONS "trans=virtio,version=9p2000.L,msize=512000,cache=none"
+/* cache=mmap: the page cache serves mapped files only (programs and
+ * libraries at exec, shared writable maps, which cache=none refuses);
+ * reads, writes and lookups still ask the host, which may change the
+ * rootfs and the bind mounts under the guest. */
+#define NINEP_OPTIONS "trans=virtio,version=9p2000.L,msize=512000,cache=mmap"
 
 static int
 mount_at (const char *source, const char *dir, const char *type,
@@ -113,13 +117,18 @@ pid1_setup (const struct agent_opts *o, hy_error_t *err)
       || mount_at ("tmpfs", "/dev/shm", "tmpfs", safe, "mode=1777", err) < 0
       || setup_cgroup (o->cgroup, err) < 0)
     return -1;
+  return 0;
+}
+
+void
+pid1_mount_share (const struct agent_opts *o)
+{
   /* Without the share there is no rootfs, but the host still learns why
    * from the agent: go on serving. */
-  hy_error_t share_err = NULL;
+  hy_error_t err = NULL;
   if (mount_at ("hyrun", o->share, "9p", MS_NOSUID | MS_NODEV,
-                NINEP_OPTIONS, &share_err) < 0)
-    agent_log_error ("the host's share", &share_err);
-  return 0;
+                NINEP_OPTIONS, &err) < 0)
+    agent_log_error ("the host's share", &err);
 }
 
 void

@@ -90,7 +90,8 @@ boot (struct supervisor *s, hy_error_t *err)
 }
 
 /* The agent sets the container up; the streams are attached once it has
- * answered (it holds the process until they are). */
+ * answered (it holds the process until they are).  `wait` goes out with
+ * them, off the path from `start` to the process's exit. */
 static int
 create_in_guest (struct supervisor *s, hy_error_t *err)
 {
@@ -112,7 +113,9 @@ create_in_guest (struct supervisor *s, hy_error_t *err)
                                     err);
   hy_vm_proxy_forward_debug (&s->p, &resp);
   hy_agent_response_release (&resp);
-  return hy_vm_proxy_attach_streams (&s->p, err);
+  if (hy_vm_proxy_attach_streams (&s->p, err) < 0)
+    return -1;
+  return hy_vm_proxy_send_wait (&s->p, err);
 }
 
 /* createContainer hooks run in the rootfs; then back to the directory
@@ -188,19 +191,20 @@ start_in_guest (struct supervisor *s, hy_error_t *err)
     return hy_vm_proxy_call_failed (&s->p, "start the container in the guest",
                                     err);
   hy_agent_response_release (&resp);
-  return hy_vm_proxy_send_wait (&s->p, err);
+  return 0;
 }
 
-/* From READY on: wait for start, start, relay until the process exited. */
+/* From READY on: wait for start, start, relay until the process exited
+ * (a process killed before start ends it too). */
 static int
 run (struct supervisor *s, hy_error_t *err)
 {
   int r;
   if (watch_for_start (s, err) < 0)
     return -1;
-  while ((r = hy_vm_proxy_loop_once (&s->p, true, err)) == 0)
+  while ((r = hy_vm_proxy_loop_once (&s->p, true, err)) == 0 && !s->p.waited)
     ;
-  if (r < 0 || start_in_guest (s, err) < 0)
+  if (r < 0 || (!s->p.waited && start_in_guest (s, err) < 0))
     return -1;
   return hy_vm_proxy_relay_until_exit (&s->p, err);
 }
