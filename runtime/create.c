@@ -449,16 +449,6 @@ serve_init (struct creation *c, hy_error_t *err)
 }
 
 static int
-write_pid_file (const char *path, pid_t pid, hy_error_t *err)
-{
-  if (path == NULL)
-    return 0;
-  char buf[32];
-  int n = snprintf (buf, sizeof (buf), "%d", pid);
-  return write_file_atomic (path, buf, (size_t) n, 0644, err);
-}
-
-static int
 finish (struct creation *c, hy_error_t *err)
 {
   c->status.pid = c->pid;
@@ -467,7 +457,7 @@ finish (struct creation *c, hy_error_t *err)
     return hy_error (err, ESRCH, "the container's init exited during setup");
   if (hy_status_write_init (c->dirfd, &c->status, err) < 0)
     return -1;
-  return write_pid_file (c->o->pid_file, c->pid, err);
+  return hy_pid_file_write (c->o->pid_file, c->pid, err);
 }
 
 /* ---- undoing ---- */

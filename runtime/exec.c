@@ -22,6 +22,7 @@
 #include "runtime/log.h"
 #include "runtime/process.h"
 #include "runtime/spawn.h"
+#include "runtime/status.h"
 #include "runtime/sync.h"
 #include "runtime/vm/supervisor.h"
 #include "runtime/terminal.h"
@@ -181,16 +182,6 @@ serve_process (struct execution *e, hy_error_t *err)
     }
 }
 
-static int
-write_pid_file (struct execution *e, hy_error_t *err)
-{
-  if (e->o->pid_file == NULL)
-    return 0;
-  char buf[32];
-  int n = snprintf (buf, sizeof (buf), "%d", (int) e->pid);
-  return write_file_atomic (e->o->pid_file, buf, (size_t) n, 0644, err);
-}
-
 static void
 undo (struct execution *e)
 {
@@ -231,7 +222,7 @@ hy_container_exec (const struct hy_exec_opts *o, struct hy_executed *out,
   if (prepare (&e, err) < 0 || open_namespaces (&e, err) < 0)
     r = -1;
   else if (spawn (&e, err) < 0 || send_go (&e, err) < 0 || serve_process (&e, err) < 0
-           || write_pid_file (&e, err) < 0)
+           || hy_pid_file_write (o->pid_file, e.pid, err) < 0)
     {
       r = -1;
       undo (&e);

@@ -213,3 +213,13 @@ hy_status_lock (const char *root, const char *id, int how, int *dirfd,
   *dirfd = steal_fd (&fd);
   return 0;
 }
+
+int
+hy_pid_file_write (const char *path, pid_t pid, hy_error_t *err)
+{
+  if (path == NULL)
+    return 0;
+  char buf[32];
+  int n = snprintf (buf, sizeof (buf), "%d", (int) pid);
+  return write_file_atomic (path, buf, (size_t) n, 0644, err);
+}

@@ -40,6 +40,9 @@ struct hy_status
 };
 
 /* Write status.json (everything but the pid) / the init file (the pid). */
+/* --pid-file: the pid, written atomically; nothing when path is NULL. */
+int hy_pid_file_write (const char *path, pid_t pid, hy_error_t *err);
+
 int hy_status_write (int dirfd, const struct hy_status *s, hy_error_t *err);
 int hy_status_write_init (int dirfd, const struct hy_status *s,
                           hy_error_t *err);

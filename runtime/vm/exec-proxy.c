@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "runtime/log.h"
 #include "runtime/process.h"
+#include "runtime/status.h"
 #include "runtime/sync.h"
 #include "runtime/vm/proxy.h"
 #include "runtime/vm/supervisor.h"
@@ -146,16 +147,6 @@ serve_proxy (const struct hy_exec_opts *o, int sync_fd, int *master,
     }
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, hy_error_t *err)
-{
-  if (path == NULL)
-    return 0;
-  char buf[32];
-  int n = snprintf (buf, sizeof (buf), "%d", (int) pid);
-  return write_file_atomic (path, buf, (size_t) n, 0644, err);
-}
-
 int
 hy_vm_exec (const struct hy_exec_opts *o, struct hy_executed *out,
             hy_error_t *err)
@@ -196,7 +187,7 @@ hy_vm_exec (const struct hy_exec_opts *o, struct hy_executed *out,
   int r = serve_proxy (o, sv[0], &master, err);
   close (sv[0]);
   if (r == 0)
-    r = write_pid_file (o->pid_file, pid, err);
+    r = hy_pid_file_write (o->pid_file, pid, err);
   if (r < 0)
     {
       kill (pid, SIGKILL);
